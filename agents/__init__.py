@@ -1,0 +1,1 @@
+"""Agents: the Agent protocol, LMAgent, backbones (one file each), imitation training."""

@@ -1,0 +1,1 @@
+"""Backbones, one file each; they register through the ``toolenv.agents`` entry points."""

@@ -1,0 +1,1 @@
+"""Built-in tasks, one file each. They register through the ``toolenv.tasks`` entry points."""

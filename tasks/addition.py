@@ -1,0 +1,94 @@
+"""Multi-digit addition with two pointers (paper §3.1, App. D.3).
+
+Prompt ``a+b=``; answer ``a+b`` in decimal. Length = digits per operand (test problems have
+two operands of exactly that many digits); training problems draw both operand lengths
+independently from 1..n, as in the paper.
+
+Oracle (≈31 tokens per digit; every decision depends only on the last few tokens):
+
+1. Pointer 1 reads rightwards until it sees ``+``, pointer 2 until ``=``; each steps back one,
+   onto the least-significant digits.
+2. Loop: read a digit through each pointer still on a digit (a pointer stops for good at the
+   first non-digit it reads, counting as 0 after that); think two tokens, the new carry then
+   the sum digit; move the running pointers left. When both have stopped, a last carry is
+   written as ``01``; then ``[ANS]``.
+3. The sum is now in memory in reverse, as (carry, digit) pairs. Pointer 2 reads rightwards
+   to ``[ANS]``, steps left onto the last digit, then outputs a digit and steps left twice,
+   until it reads ``=``. The output is the sum in normal order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tasks.digits import random_number
+from toolenv.bigint import canonical, to_int, to_str
+from toolenv.builder import TrajectoryBuilder
+from toolenv.problem import Problem
+from toolenv.task import Task
+from toolenv.tools import PointerMemory
+from toolenv.trajectory import Trajectory
+
+
+class Addition(Task):
+    name = "addition"
+    description = "a+b= for n-digit operands; two pointers"
+    max_length = 100_000
+    default_length = 5
+    train_length = 5
+
+    def make_tool(self) -> PointerMemory:
+        return PointerMemory(2)
+
+    def _problem(self, a: str, b: str, length: int) -> Problem:
+        answer = to_str(to_int(a) + to_int(b))
+        return Problem(self.name, length, f"{a}+{b}=", answer, {"a": a, "b": b})
+
+    def sample(self, rng: np.random.Generator, length: int) -> Problem:
+        self.check_length(length)
+        return self._problem(random_number(rng, length), random_number(rng, length), length)
+
+    def sample_train(self, rng: np.random.Generator, max_length: int) -> Problem:
+        self.check_length(max_length)
+        n1, n2 = (int(x) for x in rng.integers(1, max_length + 1, size=2))
+        return self._problem(random_number(rng, n1), random_number(rng, n2), max(n1, n2))
+
+    def oracle(self, problem: Problem) -> Trajectory:
+        b = TrajectoryBuilder(problem.prompt, self.make_tool())
+        for k, stop in ((1, "+"), (2, "=")):
+            while b.read(k) != stop:
+                b.right(k)
+            b.left(k)
+        carry, running = 0, {1: True, 2: True}
+        while True:
+            total = carry
+            for k in (1, 2):
+                if running[k]:
+                    c = b.read(k)
+                    if c.isdigit():
+                        total += int(c)
+                    else:
+                        running[k] = False
+            if not (running[1] or running[2]):
+                break
+            carry = total // 10
+            b.think(f"{carry}{total % 10}")
+            for k in (1, 2):
+                if running[k]:
+                    b.left(k)
+        if carry:
+            b.think("01")
+        b.answer()
+        while b.read(2) != "[ANS]":
+            b.right(2)
+        b.left(2)
+        while (c := b.read(2)) != "=":
+            b.output(c)
+            b.left(2)
+            b.left(2)
+        return b.finish()
+
+    def check(self, problem: Problem, output: str) -> bool:
+        if not canonical(output):
+            return False
+        return to_int(output) == to_int(problem.meta["a"]) + to_int(problem.meta["b"])
