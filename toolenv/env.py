@@ -10,6 +10,7 @@ from gymnasium import spaces
 
 from toolenv import vocab
 from toolenv.errors import ToolEnvError
+from toolenv.imagined_tool import ImaginedTool
 from toolenv.problem import Problem
 from toolenv.regimes import check_regime, regime_tool, regime_trajectory
 from toolenv.registry import get_task
@@ -36,12 +37,13 @@ class ToolEnv(gym.Env):
 
     Terminates on [EOS] (reward 1 if ``task.check`` accepts the output, else 0) or on an invalid
     action: a command the tool cannot run, [PAD]/[BOS], or a second [ANS]; then reward 0 and
-    ``info["invalid"]`` says why. Truncates (reward 0) at the step limit the task derives from
+    ``info["invalid"]`` says why. In the ``no-tool`` regime nothing executes: the agent writes
+    the observations itself, in the slots ``ImaginedTool`` defines, where any token is legal. Truncates (reward 0) at the step limit the task derives from
     the oracle's length. Stepping after the end raises ``RuntimeError``; an action outside the
     vocabulary raises ``gymnasium.error.InvalidAction``.
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(
         self,
@@ -91,6 +93,7 @@ class ToolEnv(gym.Env):
         prompt = vocab.encode(problem.prompt)
         if self.tool is not None:
             self.tool.reset(prompt)
+        self.imagined = ImaginedTool() if self.regime == "no-tool" else None
         if self.max_steps is not None:
             self.step_limit = self.max_steps
         else:
@@ -116,7 +119,11 @@ class ToolEnv(gym.Env):
         self._steps += 1
         appended = [token]
         invalid = None
-        if token in (vocab.PAD, vocab.BOS) or (token == vocab.ANS and self._answered):
+        role = self.imagined.classify(token) if self.imagined is not None else None
+        imagined = role is not None  # no-tool regime: a command or an imagined observation
+        if imagined:
+            pass  # nothing executes in no-tool; the role is all there is
+        elif token in (vocab.PAD, vocab.BOS) or (token == vocab.ANS and self._answered):
             invalid = f"{vocab.token_name(token)} is not a valid action here"
             role = Role.OUTPUT if self._answered else Role.THOUGHT
         else:
@@ -127,7 +134,7 @@ class ToolEnv(gym.Env):
             if obs is not None:
                 role = Role.COMMAND
                 appended += obs
-            elif token in vocab.COMMAND_IDS:  # no tool: commands are written as plain tokens
+            elif token in vocab.COMMAND_IDS:  # direct regime: no tool, a command is just a token
                 role = Role.COMMAND
             else:
                 if token == vocab.ANS:
@@ -138,7 +145,7 @@ class ToolEnv(gym.Env):
         self._tokens += appended
         self._roles += [role] + [Role.OBSERVATION] * (len(appended) - 1)
 
-        terminated = token == vocab.EOS or invalid is not None
+        terminated = (token == vocab.EOS and not imagined) or invalid is not None
         truncated = not terminated and self._steps >= self.step_limit
         reward = 0.0
         info: dict[str, Any] = {}
