@@ -104,6 +104,7 @@ class ToolEnv(gym.Env):
         self._output: list[str] = []
         self._answered = False
         self._steps = 0
+        self._tool_calls = 0
         self._done = False
         info = {"problem": problem, "length": problem.length, "step_limit": self.step_limit}
         return np.asarray(prompt, dtype=np.int64), info
@@ -134,6 +135,7 @@ class ToolEnv(gym.Env):
             if obs is not None:
                 role = Role.COMMAND
                 appended += obs
+                self._tool_calls += token in vocab.CALL_END_IDS
             elif token in vocab.COMMAND_IDS:  # direct regime: no tool, a command is just a token
                 role = Role.COMMAND
             else:
@@ -160,6 +162,7 @@ class ToolEnv(gym.Env):
                 "correct": correct,
                 "token_accuracy": token_accuracy(output, self.problem.answer),
                 "steps": self._steps,
+                "tool_calls": self._tool_calls,
             }
             if invalid is not None:
                 info["invalid"] = invalid

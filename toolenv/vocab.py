@@ -26,6 +26,8 @@ VOCAB_SIZE = len(_TOKENS)
 PAD, BOS, EOS, ANS = (_IDS[t] for t in _SPECIAL)
 FIND, FIND_END, END, CALC = (_IDS[t] for t in _OTHER_COMMANDS)
 COMMAND_IDS = frozenset(_IDS[t] for t in _POINTER + _OTHER_COMMANDS)
+CALL_END_IDS = frozenset(_IDS[t] for t in _POINTER + ["[/find]", "[calc]"])
+"""Tokens that complete one tool call (counted as ``tool_calls``)."""
 
 
 class VocabError(ValueError):

@@ -1,0 +1,209 @@
+"""Imitation training from oracle trajectories (teacher forcing with the loss mask).
+
+AdamW, linear warmup then cosine decay, gradient clipping, bf16 autocast on CUDA, length-bucketed
+batches generated on the fly (agents/data.py), periodic validation by real greedy rollouts at the
+top training length on test-split problems, checkpoints (safetensors + JSON) and exact resume: the
+data of step s is a pure function of (seed, s), and model, optimizer, scheduler and RNG states
+are saved, so a run interrupted and resumed ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from agents.builder import build_backbone
+from agents.checkpoint import STATE_FILE, CheckpointError, CheckpointInfo, atomic_write, read_info, save_checkpoint
+from agents.data import TrajectoryBatches
+from agents.lm_agent import LMAgent
+from toolenv.regimes import check_regime
+from toolenv.registry import get_task
+from toolenv.rollout import rollout
+
+
+class TaskMix(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    max_length: int = Field(gt=0, description="training lengths are 1..max_length")
+    weight: float = Field(default=1.0, ge=0)
+
+
+class TrainConfig(BaseModel):
+    """Everything a training run depends on (saved in every checkpoint's config.json)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tasks: list[TaskMix] = Field(min_length=1)
+    regime: str = "interactive"
+    backbone: str = "mamba2"
+    size: str = "tiny"
+    overrides: dict[str, Any] = Field(default_factory=dict, description="backbone config fields over the preset")
+    steps: int = Field(default=500, gt=0)
+    batch_size: int = Field(default=32, gt=0)
+    lr: float = Field(default=3e-3, gt=0)
+    min_lr_ratio: float = Field(default=0.1, ge=0, le=1)
+    weight_decay: float = Field(default=0.01, ge=0)
+    warmup_steps: int = Field(default=30, ge=0)
+    grad_clip: float = Field(default=1.0, gt=0)
+    seed: int = 0
+    device: str = "auto"
+    val_every: int = Field(default=250, ge=0, description="0: only at the end")
+    val_episodes: int = Field(default=64, ge=0)
+    checkpoint_every: int = Field(default=100, gt=0)
+    out_dir: str = "runs/run"
+
+    @field_validator("regime")
+    @classmethod
+    def _regime(cls, v: str) -> str:
+        return check_regime(v)
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, v: str) -> str:
+        if v not in ("auto", "cpu") and not v.startswith("cuda"):
+            raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {v!r}")
+        return v
+
+    def resolved_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+
+class TrainResult(BaseModel):
+    out_dir: str
+    step: int
+    params: int
+    wall_time_s: float
+    tokens: int
+    final_loss: float
+    validation: list[dict[str, float]]
+    device: str
+
+
+def lr_factor(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def validate(backbone, cfg: TrainConfig, device: torch.device) -> float:
+    """Exact accuracy of greedy rollouts at the first task's top training length (test split)."""
+    if cfg.val_episodes == 0:
+        return float("nan")
+    mix = cfg.tasks[0]
+    task = get_task(mix.name)
+    problems = [task.problem("test", mix.max_length, i, cfg.seed) for i in range(cfg.val_episodes)]
+    was_training = backbone.training
+    results = rollout(LMAgent(backbone, device=device), task, problems, cfg.regime)
+    backbone.train(was_training)
+    return sum(r.correct for r in results) / len(results)
+
+
+def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None) -> TrainResult:
+    """Train (or resume) the run in ``cfg.out_dir``. ``stop_after``: leave after that many steps
+    of this call, checkpointed, as an interruption would (tests)."""
+    out = Path(cfg.out_dir)
+    device = cfg.resolved_device()
+    torch.manual_seed(cfg.seed)
+    backbone = build_backbone(cfg.backbone, cfg.size, cfg.overrides).to(device)
+    decay = [p for n, p in backbone.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in backbone.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr, betas=(0.9, 0.95),
+    )
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
+    data = TrajectoryBatches([(t.name, t.weight, t.max_length) for t in cfg.tasks], cfg.regime, cfg.batch_size, cfg.seed)
+    state_path = out / STATE_FILE
+    step, history, tokens_seen, wall = 0, [], 0, 0.0
+    if state_path.exists():
+        saved = read_info(out)
+        if saved.train_config != cfg.model_dump():
+            raise CheckpointError(f"{out}: holds a run with another configuration; use a new out_dir to start afresh")
+        state = torch.load(state_path, map_location="cpu", weights_only=False)
+        backbone.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"])
+        step, history, tokens_seen, wall = state["step"], state["history"], state["tokens"], state["wall_time_s"]
+        if step >= cfg.steps:
+            return _result(cfg, backbone, step, wall, tokens_seen, history, device)
+
+    def checkpoint() -> None:
+        info = CheckpointInfo(backbone=cfg.backbone, backbone_config=backbone.config.model_dump(), size=cfg.size,
+                              train_config=cfg.model_dump(), step=step, params=backbone.num_parameters())
+        save_checkpoint(out, backbone, info)
+        state = {"model": backbone.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                 "rng": torch.get_rng_state(), "step": step, "history": history, "tokens": tokens_seen,
+                 "wall_time_s": wall}
+        atomic_write(state_path, lambda tmp: torch.save(state, tmp))
+        atomic_write(out / "train_log.json", lambda tmp: Path(tmp).write_text(json.dumps(history, indent=1)))
+
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
+    run_steps = 0
+    backbone.train()
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        job = bar.add_task(f"{cfg.backbone}/{cfg.size} {cfg.tasks[0].name}", total=cfg.steps, completed=step, info="")
+        while step < cfg.steps:
+            if stop_after is not None and run_steps >= stop_after:
+                break
+            t0 = time.perf_counter()
+            batch = data.batch(step)
+            inputs, targets, mask = (x.to(device, non_blocking=True) for x in (batch.inputs, batch.targets, batch.mask))
+            with autocast:
+                logits = backbone(inputs)
+            loss = F.cross_entropy(logits.float()[mask], targets[mask])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(backbone.parameters(), cfg.grad_clip)
+            opt.step()
+            sched.step()
+            step += 1
+            run_steps += 1
+            tokens_seen += batch.tokens
+            dt = time.perf_counter() - t0
+            wall += dt
+            record: dict[str, float] = {"step": step, "loss": float(loss), "lr": sched.get_last_lr()[0]}
+            if cfg.val_every and step % cfg.val_every == 0 and step < cfg.steps:
+                t1 = time.perf_counter()
+                record["val_exact"] = validate(backbone, cfg, device)
+                wall += time.perf_counter() - t1
+            history.append(record)
+            info = f"loss {float(loss):.4f}  {batch.tokens / dt:,.0f} tok/s"
+            if "val_exact" in record:
+                info += f"  val {record['val_exact']:.0%}"
+            bar.update(job, completed=step, info=info)
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                if step == cfg.steps:
+                    t1 = time.perf_counter()
+                    history[-1]["val_exact"] = validate(backbone, cfg, device)
+                    wall += time.perf_counter() - t1
+                checkpoint()
+    if step < cfg.steps:
+        checkpoint()  # interrupted on purpose: leave a resumable state
+    return _result(cfg, backbone, step, wall, tokens_seen, history, device)
+
+
+def _result(cfg, backbone, step, wall, tokens, history, device) -> TrainResult:
+    return TrainResult(out_dir=cfg.out_dir, step=step, params=backbone.num_parameters(), wall_time_s=wall,
+                       tokens=tokens, final_loss=history[-1]["loss"] if history else float("nan"),
+                       validation=[h for h in history if "val_exact" in h], device=str(device))
+
+
+def thread_hint() -> None:
+    """Use every core for intra-op work unless the user said otherwise."""
+    if "OMP_NUM_THREADS" not in os.environ:
+        torch.set_num_threads(os.cpu_count() or 1)

@@ -1,0 +1,253 @@
+"""Leaderboard entries: a versioned pydantic schema, validated load, atomic save, merge, tables.
+
+A leaderboard file holds one entry (a JSON object) or several (a JSON list). Everything needed
+to re-run an entry is in it: the command, the training settings, the evaluation settings and
+the environment. ``docs/leaderboard.md`` documents every field; ``toolenv leaderboard --schema``
+prints the JSON schema.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from toolenv.errors import ToolEnvError
+
+SCHEMA_VERSION = "1.0"
+
+
+class LeaderboardError(ToolEnvError):
+    """A leaderboard file that does not validate; the message names the file and the field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+
+class AgentInfo(_Model):
+    name: str = Field(description="display name, e.g. 'mamba2-tiny'")
+    backbone: str = Field(description="registered backbone name, or 'oracle'")
+    params: int = Field(ge=0, description="parameter count, from the code")
+    config: dict[str, Any] = Field(default_factory=dict, description="the backbone's full config")
+    checkpoint: str | None = None
+
+
+class TrainingInfo(_Model):
+    lengths: list[int] = Field(description="[min, max] training lengths of the scored task")
+    steps: int = Field(ge=0)
+    batch_size: int = Field(ge=1)
+    seed: int
+    tasks: list[dict[str, Any]] = Field(default_factory=list, description="the task mixture (name, max_length, weight)")
+    lr: float | None = None
+    wall_time_s: float | None = Field(default=None, ge=0)
+    device: str | None = None
+
+
+class EvalSettings(_Model):
+    episodes: int = Field(ge=1, description="problems per length")
+    seed: int = Field(description="index of the fixed evaluation set (Task.problem(..., seed))")
+    split: Literal["test"] = "test"
+    metric: Literal["exact_match"] = "exact_match"
+    decoding: str = "greedy"
+    step_limit: str = "Task.step_limit(oracle agent tokens); truncated episodes count as wrong"
+    interval: Literal["wilson95"] = "wilson95"
+
+
+class LengthResult(_Model):
+    length: int = Field(ge=1)
+    episodes: int = Field(ge=1)
+    exact_accuracy: float = Field(ge=0, le=1)
+    ci_low: float = Field(ge=0, le=1)
+    ci_high: float = Field(ge=0, le=1)
+    token_accuracy: float = Field(ge=0, le=1)
+    mean_trajectory_tokens: float = Field(ge=0)
+    mean_agent_tokens: float = Field(ge=0)
+    tool_calls: float = Field(ge=0, description="tool commands per episode")
+    truncated: int = Field(ge=0, description="episodes cut by the step limit")
+    invalid: int = Field(ge=0, description="episodes ended by an invalid action")
+    seconds: float = Field(ge=0)
+    tokens_per_s: float = Field(ge=0, description="context tokens processed per second")
+
+    @model_validator(mode="after")
+    def _interval(self):
+        if not self.ci_low <= self.exact_accuracy <= self.ci_high:
+            raise ValueError(f"exact_accuracy {self.exact_accuracy} outside [ci_low, ci_high]")
+        return self
+
+
+class Summary(_Model):
+    trained_max: int | None = Field(description="largest training length (n)")
+    longest_5pct: int | None = Field(description="largest tested length with accuracy >= 5% (m)")
+    accuracy_at_longest_5pct: float | None = None
+    max_length_99: int | None = Field(description="largest tested length with accuracy >= 99%")
+    paper_style: str = Field(description="'n→m (p%)' as in the paper's Table 1")
+
+
+class Environment(_Model):
+    toolenv: str
+    python: str
+    torch: str | None = None
+    gymnasium: str | None = None
+    git_commit: str | None = None
+    hardware: str | None = None
+    device: str | None = None
+
+
+class LeaderboardEntry(_Model):
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    task: str
+    regime: str
+    tool: str
+    agent: AgentInfo
+    training: TrainingInfo | None = Field(description="None for agents not trained here (e.g. the oracle)")
+    evaluation: EvalSettings
+    results: list[LengthResult]
+    summary: Summary
+    command: str = Field(description="the command that produced this entry")
+    environment: Environment
+    date: str
+
+    def key(self) -> tuple:
+        return (self.task, self.regime, self.agent.name, self.training.seed if self.training else None)
+
+
+# -- statistics ------------------------------------------------------------------------------
+def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (95% by default)."""
+    if n <= 0:
+        raise ValueError("n must be positive")
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def summarize(results: list[LengthResult], trained_max: int | None) -> Summary:
+    ordered = sorted(results, key=lambda r: r.length)
+    ok5 = [r for r in ordered if r.exact_accuracy >= 0.05]
+    ok99 = [r for r in ordered if r.exact_accuracy >= 0.99]
+    m = ok5[-1] if ok5 else None
+    n = "?" if trained_max is None else str(trained_max)
+    style = f"{n}→{m.length} ({m.exact_accuracy:.0%})" if m else f"{n}→none (<5% at every tested length)"
+    return Summary(trained_max=trained_max, longest_5pct=m.length if m else None,
+                   accuracy_at_longest_5pct=m.exact_accuracy if m else None,
+                   max_length_99=ok99[-1].length if ok99 else None, paper_style=style)
+
+
+# -- environment -------------------------------------------------------------------------------
+def environment(device: str | None = None) -> Environment:
+    import gymnasium
+
+    from toolenv import __version__
+
+    try:
+        import torch
+
+        torch_v = torch.__version__
+        hw = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except ImportError:  # pragma: no cover
+        torch_v, hw = None, None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                                cwd=Path(__file__).parent).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    cpu = f"{platform.machine()}, {os.cpu_count()} cores"
+    return Environment(toolenv=__version__, python=platform.python_version(), torch=torch_v,
+                       gymnasium=gymnasium.__version__, git_commit=commit,
+                       hardware=f"{hw} / {cpu}" if hw else cpu, device=device)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# -- files ---------------------------------------------------------------------------------------
+def _describe(e: ValidationError) -> str:
+    parts = []
+    for err in e.errors()[:5]:
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        parts.append(f"field '{loc}': {err['msg']}")
+    return "; ".join(parts)
+
+
+def load(path: str | Path) -> list[LeaderboardEntry]:
+    """Entries of one file (object or list); LeaderboardError names the file and the bad field."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise LeaderboardError(f"{path}: no such file") from None
+    except json.JSONDecodeError as e:
+        raise LeaderboardError(f"{path}: not valid JSON ({e})") from None
+    items = data if isinstance(data, list) else [data]
+    entries = []
+    for i, item in enumerate(items):
+        where = f"{path}" + (f" [entry {i}]" if isinstance(data, list) else "")
+        if isinstance(item, dict) and item.get("schema_version") not in (None, SCHEMA_VERSION):
+            raise LeaderboardError(f"{where}: field 'schema_version': {item.get('schema_version')!r} is not supported "
+                                   f"(this toolenv reads {SCHEMA_VERSION})")
+        try:
+            entries.append(LeaderboardEntry.model_validate(item))
+        except ValidationError as e:
+            raise LeaderboardError(f"{where}: {_describe(e)}") from None
+    return entries
+
+
+def save(path: str | Path, entries: list[LeaderboardEntry] | LeaderboardEntry) -> None:
+    """Write atomically: a crash never leaves a half-written leaderboard file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(entries, LeaderboardEntry):
+        text = entries.model_dump_json(indent=2)
+    else:
+        text = json.dumps([e.model_dump(mode="json") for e in entries], indent=2, ensure_ascii=False)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")
+    os.replace(tmp, path)
+
+
+def upsert(path: str | Path, entry: LeaderboardEntry) -> None:
+    """Add ``entry`` to the file, replacing an entry with the same (task, regime, agent, seed)."""
+    path = Path(path)
+    entries = load(path) if path.exists() else []
+    entries = [e for e in entries if e.key() != entry.key()] + [entry]
+    save(path, entries)
+
+
+def merge(directory: str | Path) -> list[LeaderboardEntry]:
+    """Every entry of every ``*.json`` file in ``directory`` (sorted by task, regime, agent)."""
+    entries = []
+    for path in sorted(Path(directory).glob("*.json")):
+        entries.extend(load(path))
+    return sorted(entries, key=lambda e: (e.task, e.regime, e.agent.name, e.training.seed if e.training else -1))
+
+
+def markdown_table(entries: list[LeaderboardEntry]) -> str:
+    """One Markdown table per task: a row per entry, a column per tested length."""
+    out = []
+    for task in sorted({e.task for e in entries}):
+        group = [e for e in entries if e.task == task]
+        lengths = sorted({r.length for e in group for r in e.results})
+        head = ["agent", "regime", "params", "seed", "trained ≤", *[str(n) for n in lengths], "paper-style", "≥99% up to"]
+        rows = [f"### {task}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for e in group:
+            acc = {r.length: r.exact_accuracy for r in e.results}
+            cells = [e.agent.name, e.regime, f"{e.agent.params:,}", str(e.training.seed) if e.training else "-",
+                     str(e.summary.trained_max or "-"),
+                     *[f"{acc[n]:.0%}" if n in acc else "" for n in lengths],
+                     e.summary.paper_style, str(e.summary.max_length_99 or "-")]
+            rows.append("| " + " | ".join(cells) + " |")
+        out.append("\n".join(rows))
+    return "\n\n".join(out) + "\n"
