@@ -131,8 +131,10 @@ class ToolEnv(gym.Env):
             try:
                 obs = self.tool.feed(token) if self.tool is not None else None
             except ToolCommandError as e:
-                obs, invalid = [], str(e)
-            if obs is not None:
+                obs, invalid = None, str(e)
+            if invalid is not None:
+                role = Role.COMMAND
+            elif obs is not None:
                 role = Role.COMMAND
                 appended += obs
                 self._tool_calls += token in vocab.CALL_END_IDS
