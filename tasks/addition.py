@@ -4,7 +4,7 @@ Prompt ``a+b=``; answer ``a+b`` in decimal. Length = digits per operand (test pr
 two operands of exactly that many digits); training problems draw both operand lengths
 independently from 1..n, as in the paper.
 
-Oracle (≈31 tokens per digit; every decision depends only on the last few tokens):
+Oracle (≈34 tokens per digit; every decision depends only on the last few tokens):
 
 1. Pointer 1 reads rightwards until it sees ``+``, pointer 2 until ``=``; each steps back one,
    onto the least-significant digits.
@@ -12,9 +12,15 @@ Oracle (≈31 tokens per digit; every decision depends only on the last few toke
    first non-digit it reads, counting as 0 after that); think two tokens, the new carry then
    the sum digit; move the running pointers left. When both have stopped, a last carry is
    written as ``01``; then ``[ANS]``.
-3. The sum is now in memory in reverse, as (carry, digit) pairs. Pointer 2 reads rightwards
-   to ``[ANS]``, steps left onto the last digit, then outputs a digit and steps left twice,
-   until it reads ``=``. The output is the sum in normal order.
+3. The sum is now in memory in reverse, as (carry, digit) pairs. Pointer 3, unused so far,
+   reads rightwards from the start to ``[ANS]``, steps left onto the last digit, then outputs a
+   digit and steps left twice, until it reads ``=``. The output is the sum in normal order.
+
+Why a third pointer: with two (as in the paper's description), pointer 2 would cross ``=`` both
+in phase 1 (stop there) and in phase 3 (keep going), and only the distant ``[ANS]`` tells the
+phases apart. A tiny Mamba-2 trained on ≤5 digits learned that, but forgot the phase once the
+scan got long (0% at 50 digits while 100% at 20). With pointer 3 the phase is visible in every
+command token, so each decision needs only a bounded window.
 """
 
 from __future__ import annotations
@@ -32,13 +38,13 @@ from toolenv.trajectory import Trajectory
 
 class Addition(Task):
     name = "addition"
-    description = "a+b= for n-digit operands; two pointers"
+    description = "a+b= for n-digit operands; three pointers"
     max_length = 100_000
     default_length = 5
     train_length = 5
 
     def make_tool(self) -> PointerMemory:
-        return PointerMemory(2)
+        return PointerMemory(3)
 
     def _problem(self, a: str, b: str, length: int) -> Problem:
         answer = to_str(to_int(a) + to_int(b))
@@ -79,13 +85,13 @@ class Addition(Task):
         if carry:
             b.think("01")
         b.answer()
-        while b.read(2) != "[ANS]":
-            b.right(2)
-        b.left(2)
-        while (c := b.read(2)) != "=":
+        while b.read(3) != "[ANS]":
+            b.right(3)
+        b.left(3)
+        while (c := b.read(3)) != "=":
             b.output(c)
-            b.left(2)
-            b.left(2)
+            b.left(3)
+            b.left(3)
         return b.finish()
 
     def check(self, problem: Problem, output: str) -> bool:

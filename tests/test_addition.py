@@ -37,7 +37,7 @@ def test_oracle_replay_is_correct_at_long_lengths(length):
 
 def test_oracle_cost_grows_linearly():
     sizes = {n: len(TASK.oracle(TASK.problem("test", n, 0))) for n in (10, 100, 1000)}
-    assert sizes[1000] < 35 * 1000 and sizes[1000] / sizes[100] < 10.5
+    assert sizes[1000] < 40 * 1000 and sizes[1000] / sizes[100] < 10.5
 
 
 def test_checker_agrees_with_python_integers_not_the_oracle():

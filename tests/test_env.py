@@ -58,7 +58,7 @@ def test_seed_gives_same_problem_and_streams_are_split():
 
 def test_invalid_actions_end_the_episode_with_a_reason():
     for bad, reason in [
-        (vocab.pointer_command(3, "read"), "pointer 3 does not exist"),
+        (vocab.pointer_command(4, "read"), "pointer 4 does not exist"),
         (vocab.FIND, "not a command of pointer"),
         (vocab.PAD, "not a valid action"),
         (vocab.BOS, "not a valid action"),
