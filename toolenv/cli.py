@@ -19,21 +19,141 @@ def _cmd_play(args: argparse.Namespace) -> int:
     from toolenv.render import legend, trajectory_text
 
     env = ToolEnv(args.task, regime=args.regime, length=args.length)
-    _, info = env.reset(seed=args.seed)
+    obs, info = env.reset(seed=args.seed)
     problem = info["problem"]
     console.print(f"[bold]{env.task.name}[/] length {problem.length}, regime {args.regime}, tool {env.task.tool_spec}")
-    actions = list(regime_trajectory(env.task, problem, args.regime).actions())
-    for action in actions:
-        _, reward, terminated, truncated, step_info = env.step(action)
-        if terminated or truncated:
-            break
+    if args.agent:
+        from agents.checkpoint import load_agent  # agents is optional for toolenv: imported on demand
+
+        agent = load_agent(args.agent, device=args.device)
+        agent.reset(1)
+        who = args.agent
+        terminated = truncated = False
+        while not (terminated or truncated):
+            action = int(agent.act([obs])[0])
+            obs, reward, terminated, truncated, step_info = env.step(action)
+    else:
+        who = "oracle"
+        for action in regime_trajectory(env.task, problem, args.regime).actions():
+            _, reward, terminated, truncated, step_info = env.step(action)
     console.print(legend())
     console.print(trajectory_text(env.trajectory(), max_tokens=args.max_tokens))
     verdict = "[bold green]correct[/]" if step_info["correct"] else "[bold red]wrong[/]"
+    why = f" ({step_info['invalid']})" if "invalid" in step_info else " (step limit)" if truncated else ""
     console.print(
-        f"agent: oracle   output: {step_info['output'][:80]}   answer: {problem.answer[:80]}   "
-        f"{verdict}   reward {reward}   {step_info['steps']} agent tokens, {len(env.trajectory())} in context"
+        f"agent: {who}   output: {step_info['output'][:80]}   answer: {problem.answer[:80]}   "
+        f"{verdict}{why}   reward {reward}   {step_info['steps']} agent tokens, {len(env.trajectory())} in context"
     )
+    return 0
+
+
+def _lengths(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"lengths must be comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"lengths must be positive integers, got {text!r}")
+    return values
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import json
+
+    from pydantic import ValidationError
+
+    from agents.train import TrainConfig, train
+
+    fields: dict = {}
+    if args.config:
+        fields = json.loads(open(args.config).read())
+    tasks = [{"name": t, "max_length": args.max_length} for t in args.task] if args.task else None
+    given = {
+        "tasks": tasks, "regime": args.regime, "backbone": args.backbone, "size": args.size, "steps": args.steps,
+        "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed, "device": args.device, "out_dir": args.out,
+        "overrides": json.loads(args.overrides) if args.overrides else None,
+    }
+    fields.update({k: v for k, v in given.items() if v is not None})
+    if "tasks" not in fields:
+        raise ValueError("name a task with --task (or give --config)")
+    try:
+        cfg = TrainConfig(**fields)
+    except ValidationError as e:
+        raise ValueError(f"invalid training configuration: {e}") from None
+    result = train(cfg)
+    console.print(f"checkpoint: {cfg.out_dir}  ({result.step} steps, {result.params:,} parameters, "
+                  f"{result.wall_time_s:.0f} s, final loss {result.final_loss:.4f})")
+    for v in result.validation:
+        console.print(f"  validation at step {int(v['step'])}: {v['val_exact']:.1%} exact at length {cfg.tasks[0].max_length}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    import shlex
+
+    from agents.checkpoint import load_agent, read_info
+    from toolenv import leaderboard as lb
+    from toolenv.evaluate import evaluate
+
+    info = read_info(args.checkpoint)
+    agent = load_agent(args.checkpoint, device=args.device)
+    tc = info.train_config or {}
+    task = args.task or (tc.get("tasks") or [{}])[0].get("name")
+    if not task:
+        raise ValueError("the checkpoint names no task: give --task")
+    regime = args.regime or tc.get("regime", "interactive")
+    top = next((t["max_length"] for t in tc.get("tasks", []) if t["name"] == task), None)
+    name = args.name or f"{info.backbone}-{info.size or 'custom'}" + ("" if regime == "interactive" else f"-{regime}")
+    meta = {
+        "agent": {"name": name, "backbone": info.backbone, "params": info.params, "config": info.backbone_config,
+                  "checkpoint": str(args.checkpoint)},
+        "training": None if top is None else {
+            "lengths": [1, top], "steps": info.step, "batch_size": tc.get("batch_size", 1), "seed": tc.get("seed", 0),
+            "tasks": tc.get("tasks", []), "lr": tc.get("lr")},
+        "command": "toolenv " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "device": str(agent.device),
+    }
+    partial = f"{args.out}.partial-{name}-{regime}.json"
+    entry = evaluate(agent, task, args.lengths, args.episodes, seed=args.seed, regime=regime,
+                     batch_size=args.batch_size, out=partial, meta=meta)
+    lb.upsert(args.out, entry)
+    import os
+
+    os.remove(partial)
+    from rich.markdown import Markdown
+
+    console.print(Markdown(lb.markdown_table([entry])))
+    console.print(f"summary: {entry.summary.paper_style}; wrote {args.out}")
+    return 0
+
+
+def _cmd_leaderboard(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from rich.markdown import Markdown
+
+    from toolenv import leaderboard as lb
+    from toolenv.plots import plot_all
+
+    if args.schema:
+        console.print_json(json.dumps(lb.LeaderboardEntry.model_json_schema()))
+        return 0
+    entries = lb.merge(args.dir)
+    if not entries:
+        raise ValueError(f"no leaderboard entries in {args.dir}/*.json")
+    table = lb.markdown_table(entries)
+    out = Path(args.dir) / "TABLE.md"
+    out.write_text(table)
+    pngs = plot_all(entries, Path(args.dir) / "plots")
+    console.print(Markdown(table))
+    console.print(f"wrote {out} and {len(pngs)} plot(s) in {Path(args.dir) / 'plots'}")
+    return 0
+
+
+def _cmd_quickstart(args: argparse.Namespace) -> int:
+    from toolenv.quickstart import run
+
+    run(steps=args.steps, episodes=args.episodes, lengths=args.lengths, out=args.out, runs=args.runs, device=args.device)
     return 0
 
 
@@ -71,7 +191,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regime", default="interactive", help="interactive | no-tool | single-turn | direct")
     p.add_argument("--seed", type=int, default=0, help="which problem (same seed, same problem)")
     p.add_argument("--max-tokens", type=int, default=4000, help="elide the middle of longer trajectories")
+    p.add_argument("--agent", default=None, help="checkpoint folder of a trained agent (default: the oracle)")
+    p.add_argument("--device", default="cpu", help="device for --agent")
     p.set_defaults(func=_cmd_play)
+
+    p = sub.add_parser("train", help="train an agent by imitation of oracle trajectories",
+                       description="Train a backbone on oracle trajectories of lengths 1..--max-length "
+                       "(teacher forcing with the loss mask). Re-running the same command resumes.")
+    p.add_argument("--task", action="append", help="task name; repeat for an equal-weight mixture")
+    p.add_argument("--max-length", type=int, default=5, help="train on lengths 1..N (default 5)")
+    p.add_argument("--regime", default=None, help="interactive (default) | no-tool | single-turn | direct")
+    p.add_argument("--backbone", default=None, help="mamba2 (default), mamba, transformer, swa-transformer, lstm, gru, "
+                   "or an import path pkg.module:Class")
+    p.add_argument("--size", default=None, help="tiny (default) | small | paper")
+    p.add_argument("--overrides", default=None, help='JSON of backbone config fields, e.g. \'{"d_model": 96}\'')
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--device", default=None, help="auto (default) | cpu | cuda")
+    p.add_argument("--config", default=None, help="a TrainConfig JSON file (flags override it)")
+    p.add_argument("--out", default=None, help="checkpoint folder (default runs/run)")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("eval", help="score a checkpoint across lengths; write a leaderboard entry",
+                       description="Evaluate on fixed test sets (Task.problem('test', n, i, seed)) at each length. "
+                       "Interrupted evaluations resume from the lengths already written.")
+    p.add_argument("checkpoint", help="checkpoint folder written by `toolenv train`")
+    p.add_argument("--task", default=None, help="default: the checkpoint's training task")
+    p.add_argument("--regime", default=None, help="default: the checkpoint's training regime")
+    p.add_argument("--lengths", type=_lengths, default=[5, 10, 20, 50, 100, 200, 500, 1000])
+    p.add_argument("--episodes", type=int, default=100, help="problems per length")
+    p.add_argument("--seed", type=int, default=0, help="which fixed evaluation set")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--name", default=None, help="agent name in the leaderboard")
+    p.add_argument("--out", default="leaderboards/results.json", help="leaderboard file to add the entry to")
+    p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("leaderboard", help="merge leaderboards/*.json into a Markdown table and plots")
+    p.add_argument("--dir", default="leaderboards")
+    p.add_argument("--schema", action="store_true", help="print the entry's JSON schema and exit")
+    p.set_defaults(func=_cmd_leaderboard)
+
+    p = sub.add_parser("quickstart", help="the main job: tool-using Mamba-2 vs no-tool vs Transformer on addition",
+                       description="Train three tiny models on ≤5-digit addition on the CPU and score them up to 100 "
+                       "digits; writes leaderboards/quickstart.json and .png. Re-running resumes.")
+    p.add_argument("--steps", type=int, default=500, help="training steps per model")
+    p.add_argument("--episodes", type=int, default=50, help="problems per length")
+    p.add_argument("--lengths", type=_lengths, default=[5, 10, 20, 50, 100])
+    p.add_argument("--out", default="leaderboards/quickstart.json")
+    p.add_argument("--runs", default="runs/quickstart")
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=_cmd_quickstart)
     return parser
 
 
@@ -83,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (ToolEnvError, ValueError) as e:
+    except (ToolEnvError, ValueError, FileNotFoundError) as e:
         err_console.print(f"[bold red]error:[/] {e}")
         return 2
     except KeyboardInterrupt:
