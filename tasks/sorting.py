@@ -56,7 +56,9 @@ _PROMPT = re.compile(r"sort:(?:0|[1-9][0-9]{0,2})(?:,(?:0|[1-9][0-9]{0,2}))*=")
 def parse_prompt(prompt: str) -> list[int]:
     """The items of a ``sort:a,b,...=`` prompt. Raises ValueError on anything else."""
     if not _PROMPT.fullmatch(prompt):
-        raise ValueError(f"not a sorting prompt (want 'sort:' + comma-separated 0..{MAX_ITEM} + '='): {prompt[:60]!r}")
+        raise ValueError(
+            f"not a sorting prompt (want 'sort:' + comma-separated 0..{MAX_ITEM} + '='): {prompt[:60]!r}"
+        )
     return [int(x) for x in prompt[5:-1].split(",")]
 
 
@@ -85,7 +87,9 @@ class Sorting(Task):
     def make_problem(self, items: list[int]) -> Problem:
         """The problem of sorting ``items`` (integers in 0..999)."""
         if not items or any(not 0 <= int(x) <= MAX_ITEM for x in items):
-            raise ValueError(f"sorting items must be a non-empty list of integers in 0..{MAX_ITEM}, got {items!r}")
+            raise ValueError(
+                f"sorting items must be a non-empty list of integers in 0..{MAX_ITEM}, got {items!r}"
+            )
         items = [int(x) for x in items]
         self.check_length(len(items))
         prompt = "sort:" + ",".join(map(str, items)) + "="

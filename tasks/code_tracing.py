@@ -1,0 +1,238 @@
+"""Code tracing: run a small Python program in your head and write what it prints.
+
+Prompt: the program text (lines end with a newline), e.g.::
+
+    b=4
+    a=(b+7)%10
+    for _ in range(3):
+        b=a*b%10
+    print(a,b)
+
+Answer: what ``print`` writes, without its final newline (here ``1 4``). Length = assignment
+statements executed (a loop body counts once per iteration; the ``for`` line and ``print``
+do not count).
+
+Language (everything mod 10, so every value is one digit): variables ``a b c d``; an
+assignment ``x=E`` with E one of ``k``, ``y``, ``(u+v)%10``, ``(u-v)%10``, ``u*v%10`` (u, v a
+variable or a digit k, at least one of them a variable; a variable is read only after it was
+assigned); ``for _ in range(r):`` with 2 <= r <= 4 and a body of 1-3 assignments indented by
+four spaces (no nesting); a last line ``print(...)`` of every assigned variable, in
+alphabetical order.
+
+Oracle (one pointer, about 50 tokens per executed statement, see docs/tasks/code_tracing.md):
+pointer 1 reads the program one character at a time. After each line it also reads the first
+character of the next line, then writes a *state line* as a thought: the assigned variables
+with their values, e.g. ``a1b4``, plus ``|m`` inside a loop, m = further iterations after the
+current one (a ``for`` line starts it at r-1). When the body ends (the next line is not
+indented) and m > 0, the pointer walks left, reading, to the ``:`` of the ``for`` line, steps
+onto the body again and writes the state with ``|m-1``. At ``print`` it writes ``[ANS]`` and
+outputs, for each variable it reads, the value from the last state line, and a space for
+each comma.
+
+Each decision needs only the last state line and the characters read since then: at most one
+statement, or one walk back over one loop body (bounded: three short lines).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+
+from toolenv.builder import TrajectoryBuilder
+from toolenv.problem import Problem
+from toolenv.task import Task
+from toolenv.tools import PointerMemory
+from toolenv.trajectory import Trajectory
+
+VARIABLES = "abcd"
+INDENT = "    "
+MAX_BODY = 3
+MAX_REPEATS = 4
+LOOP_PROBABILITY = 0.2
+
+_OPERAND = r"(?:[abcd]|[0-9])"
+_EXPR = rf"(?:[0-9]|[abcd]|\({_OPERAND}[+-]{_OPERAND}\)%10|{_OPERAND}\*{_OPERAND}%10)"
+_ASSIGN = re.compile(rf"([abcd])=({_EXPR})")
+_FOR = re.compile(r"for _ in range\(([2-9])\):")
+_PRINT = re.compile(r"print\([abcd](?:,[abcd])*\)")
+
+
+def evaluate(expression: str, state: dict[str, int]) -> int:
+    """Value of one right-hand side of the language (the oracle's and generator's interpreter)."""
+
+    def value(operand: str) -> int:
+        return int(operand) if operand.isdigit() else state[operand]
+
+    if len(expression) == 1:
+        return value(expression)
+    if expression.startswith("("):  # (u+v)%10 or (u-v)%10
+        u, op, v = expression[1], expression[2], expression[3]
+        return (value(u) + value(v)) % 10 if op == "+" else (value(u) - value(v)) % 10
+    return value(expression[0]) * value(expression[2]) % 10  # u*v%10
+
+
+def state_line(state: dict[str, int], more: int | None) -> str:
+    """The thought written after each line: ``a1b4`` (assigned variables), ``|m`` in a loop."""
+    text = "".join(f"{v}{state[v]}" for v in sorted(state))
+    return text + ("" if more is None else f"|{more}") + "\n"
+
+
+def validate_program(program: str) -> None:
+    """Raise ValueError unless ``program`` is a program of this task's language (grammar only)."""
+    lines = program.split("\n")
+    if not program.endswith("\n") or len(lines) < 3 or not _PRINT.fullmatch(lines[-2]):
+        raise ValueError(
+            "a code-tracing program is assignment and for lines, then one print(...) line, each ending in a newline"
+        )
+    in_body = False
+    for i, line in enumerate(lines[:-2], 1):
+        if line.startswith(INDENT):
+            if not in_body or not _ASSIGN.fullmatch(line[len(INDENT) :]):
+                raise ValueError(f"line {i}: not an assignment in a loop body: {line!r}")
+        elif _FOR.fullmatch(line):
+            in_body = True
+            if not lines[i].startswith(INDENT):
+                raise ValueError(f"line {i}: a for loop needs an indented body")
+            continue
+        elif _ASSIGN.fullmatch(line):
+            in_body = False
+        else:
+            raise ValueError(f"line {i}: not a statement of the code-tracing language: {line!r}")
+
+
+class CodeTracing(Task):
+    name = "code_tracing"
+    description = "trace a Python program (4 variables mod 10, for loops); one pointer"
+    max_length = 100_000
+    default_length = 10
+    train_length = 10
+
+    def make_tool(self) -> PointerMemory:
+        return PointerMemory(1)
+
+    # -- generator ---------------------------------------------------------------------------
+    @staticmethod
+    def _assignment(rng: np.random.Generator, defined: list[str]) -> str:
+        target = VARIABLES[int(rng.integers(len(VARIABLES)))]
+        form = int(rng.integers(10)) if defined else 0
+        if form == 0:
+            rhs = str(int(rng.integers(10)))
+        elif form == 1:
+            rhs = defined[int(rng.integers(len(defined)))]
+        else:
+            operands = [defined[int(rng.integers(len(defined)))], str(int(rng.integers(10)))]
+            if rng.random() < 0.6:
+                operands[1] = defined[int(rng.integers(len(defined)))]
+            if rng.random() < 0.5:
+                operands.reverse()
+            u, v = operands
+            rhs = (f"({u}+{v})%10", f"({u}-{v})%10", f"{u}*{v}%10")[(form - 2) % 3]
+        if target not in defined:
+            defined.append(target)
+        return f"{target}={rhs}"
+
+    def sample(self, rng: np.random.Generator, length: int) -> Problem:
+        self.check_length(length)
+        lines: list[str] = []
+        defined: list[str] = []
+        left = length
+        while left:
+            if defined and left >= 2 and rng.random() < LOOP_PROBABILITY:
+                body = int(rng.integers(1, min(MAX_BODY, left // 2) + 1))
+                repeats = int(rng.integers(2, min(MAX_REPEATS, left // body) + 1))
+                lines.append(f"for _ in range({repeats}):")
+                lines += [INDENT + self._assignment(rng, defined) for _ in range(body)]
+                left -= body * repeats
+            else:
+                lines.append(self._assignment(rng, defined))
+                left -= 1
+        lines.append(f"print({','.join(sorted(defined))})")
+        return self.make_problem("\n".join(lines) + "\n")
+
+    def make_problem(self, program: str) -> Problem:
+        """The problem of tracing ``program`` (validated against the language)."""
+        validate_program(program)
+        lines = program.split("\n")[:-1]
+        state: dict[str, int] = {}
+        executed, i = 0, 0
+        while i < len(lines) - 1:
+            loop = _FOR.fullmatch(lines[i])
+            if loop:
+                body = []
+                while lines[i + 1 + len(body)].startswith(INDENT):
+                    body.append(lines[i + 1 + len(body)][len(INDENT) :])
+                block, i = body * int(loop.group(1)), i + 1 + len(body)
+            else:
+                block, i = [lines[i]], i + 1
+            for statement in block:
+                try:
+                    state[statement[0]] = evaluate(statement[2:], state)
+                except KeyError as e:
+                    raise ValueError(
+                        f"{statement!r} reads variable {e.args[0]} before it is assigned"
+                    ) from None
+                executed += 1
+        printed = lines[-1][len("print(") : -1].split(",")
+        if unassigned := [v for v in printed if v not in state]:
+            raise ValueError(f"print reads unassigned variable(s) {', '.join(unassigned)}")
+        answer = " ".join(str(state[v]) for v in printed)
+        return Problem(self.name, executed, program, answer, {"lines": len(lines)})
+
+    # -- oracle ------------------------------------------------------------------------------
+    def oracle(self, problem: Problem) -> Trajectory:
+        validate_program(problem.prompt)
+        b = TrajectoryBuilder(problem.prompt, self.make_tool())
+        state: dict[str, int] = {}
+        more: int | None = None  # further iterations of the loop body after the current one
+        c = b.read(1)
+        while c != "p":  # the pointer is on the first character of a line, already read
+            line = c
+            while c != "\n":
+                b.right(1)
+                c = b.read(1)
+                line += c
+            b.right(1)
+            c = b.read(1)  # first character of the next line
+            statement = line.strip()
+            if statement.startswith("for"):
+                more = int(statement[len("for _ in range(")]) - 1
+            else:
+                state[statement[0]] = evaluate(statement[2:], state)
+                if more == 0 and c != " ":
+                    more = None
+            b.think(state_line(state, more))
+            if more is not None and c != " ":  # end of the body, another iteration to go
+                b.left(1)
+                while b.read(1) != ":":
+                    b.left(1)
+                b.right(1)
+                b.read(1)  # the newline after the colon
+                b.right(1)
+                c = b.read(1)
+                more -= 1
+                b.think(state_line(state, more))
+        b.answer()
+        while True:
+            b.right(1)
+            c = b.read(1)
+            if c == ")":
+                return b.finish()
+            if c in VARIABLES:
+                b.output(str(state[c]))
+            elif c == ",":
+                b.output(" ")
+
+    # -- checker -----------------------------------------------------------------------------
+    def check(self, problem: Problem, output: str) -> bool:
+        """Run the program with Python (no builtins but ``print`` and ``range``), compare."""
+        validate_program(problem.prompt)
+        printed = io.StringIO()
+
+        def capture(*args: object) -> None:
+            print(*args, file=printed)
+
+        program = compile(problem.prompt, "<code_tracing>", "exec")
+        exec(program, {"__builtins__": {"print": capture, "range": range}})  # noqa: S102 (validated grammar)
+        return output == printed.getvalue().removesuffix("\n")
