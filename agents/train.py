@@ -176,13 +176,13 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             tokens_seen += batch.tokens
             dt = time.perf_counter() - t0
             wall += dt
-            record: dict[str, float] = {"step": step, "loss": float(loss), "lr": sched.get_last_lr()[0]}
+            record: dict[str, float] = {"step": step, "loss": loss.item(), "lr": sched.get_last_lr()[0]}
             if cfg.val_every and step % cfg.val_every == 0 and step < cfg.steps:
                 t1 = time.perf_counter()
                 record["val_exact"] = validate(backbone, cfg, device)
                 wall += time.perf_counter() - t1
             history.append(record)
-            info = f"loss {float(loss):.4f}  {batch.tokens / dt:,.0f} tok/s"
+            info = f"loss {record['loss']:.4f}  {batch.tokens / dt:,.0f} tok/s"
             if "val_exact" in record:
                 info += f"  val {record['val_exact']:.0%}"
             bar.update(job, completed=step, info=info)

@@ -237,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("quickstart", help="the main job: tool-using Mamba-2 vs no-tool vs Transformer on addition",
                        description="Train three tiny models on ≤5-digit addition on the CPU and score them up to 100 "
                        "digits; writes leaderboards/quickstart.json and .png. Re-running resumes.")
-    p.add_argument("--steps", type=int, default=500, help="training steps per model")
+    p.add_argument("--steps", type=int, default=400, help="training steps per model")
     p.add_argument("--episodes", type=int, default=50, help="problems per length")
     p.add_argument("--lengths", type=_lengths, default=[5, 10, 20, 50, 100])
     p.add_argument("--out", default="leaderboards/quickstart.json")

@@ -26,7 +26,7 @@ MODELS = (("mamba2", "interactive"), ("mamba2", "no-tool"), ("transformer", "int
 _LR = {"mamba2": 6e-3, "mamba": 6e-3, "transformer": 2e-3, "swa-transformer": 2e-3, "lstm": 6e-3, "gru": 6e-3}
 
 
-def recipe(backbone: str, regime: str, steps: int = 500, seed: int = 0) -> dict[str, Any]:
+def recipe(backbone: str, regime: str, steps: int = 400, seed: int = 0) -> dict[str, Any]:
     """TrainConfig fields of the quickstart's tiny models (about a minute each on 2 cores)."""
     return dict(tasks=[{"name": "addition", "max_length": TRAIN_MAX}], regime=regime, backbone=backbone, size="tiny",
                 steps=steps, batch_size=32, lr=_LR.get(backbone, 3e-3), warmup_steps=30, seed=seed,
@@ -62,7 +62,7 @@ def train_and_evaluate(backbone: str, regime: str, *, steps: int, episodes: int,
     return entry
 
 
-def run(steps: int = 500, episodes: int = 50, lengths=LENGTHS, out: str = "leaderboards/quickstart.json",
+def run(steps: int = 400, episodes: int = 50, lengths=LENGTHS, out: str = "leaderboards/quickstart.json",
         runs: str = "runs/quickstart", seed: int = 0, device: str = "auto") -> list[lb.LeaderboardEntry]:
     from toolenv.plots import plot_task
 
