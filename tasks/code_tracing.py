@@ -15,11 +15,11 @@ do not count).
 Language (everything mod 10, so every value is one digit): variables ``a b c d``; an
 assignment ``x=E`` with E one of ``k``, ``y``, ``(u+v)%10``, ``(u-v)%10``, ``u*v%10`` (u, v a
 variable or a digit k, at least one of them a variable; a variable is read only after it was
-assigned); ``for _ in range(r):`` with 2 <= r <= 4 and a body of 1-3 assignments indented by
-four spaces (no nesting); a last line ``print(...)`` of every assigned variable, in
+assigned); ``for _ in range(r):`` with 2 <= r <= 9 (the generator draws 2-4) and a body of 1-3
+assignments indented by four spaces (no nesting); a last line ``print(...)`` of every assigned variable, in
 alphabetical order.
 
-Oracle (one pointer, about 50 tokens per executed statement, see docs/tasks/code_tracing.md):
+Oracle (one pointer, about 80 tokens per executed statement, see docs/tasks/code_tracing.md):
 pointer 1 reads the program one character at a time. After each line it also reads the first
 character of the next line, then writes a *state line* as a thought: the assigned variables
 with their values, e.g. ``a1b4``, plus ``|m`` inside a loop, m = further iterations after the
@@ -86,18 +86,20 @@ def validate_program(program: str) -> None:
         raise ValueError(
             "a code-tracing program is assignment and for lines, then one print(...) line, each ending in a newline"
         )
-    in_body = False
+    body = None  # assignments so far in the current loop body, None outside a loop
     for i, line in enumerate(lines[:-2], 1):
         if line.startswith(INDENT):
-            if not in_body or not _ASSIGN.fullmatch(line[len(INDENT) :]):
+            if body is None or not _ASSIGN.fullmatch(line[len(INDENT) :]):
                 raise ValueError(f"line {i}: not an assignment in a loop body: {line!r}")
+            body += 1
+            if body > MAX_BODY:
+                raise ValueError(f"line {i}: a loop body has at most {MAX_BODY} assignments")
         elif _FOR.fullmatch(line):
-            in_body = True
             if not lines[i].startswith(INDENT):
                 raise ValueError(f"line {i}: a for loop needs an indented body")
-            continue
+            body = 0
         elif _ASSIGN.fullmatch(line):
-            in_body = False
+            body = None
         else:
             raise ValueError(f"line {i}: not a statement of the code-tracing language: {line!r}")
 

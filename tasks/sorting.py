@@ -3,7 +3,7 @@
 Prompt ``sort:12,7,999,7=``; answer the items in non-decreasing order, comma-separated, in
 canonical decimal: ``7,7,12,999``. Length = number of items (duplicates allowed).
 
-Oracle (about 200 tokens per item, see docs/tasks/sorting.md). The sort key of an item
+Oracle (about 230 tokens per item, see docs/tasks/sorting.md). The sort key of an item
 ``hto`` (zero-padded: hundreds, tens, ones) is written in mixed radix: every decimal digit d
 is the pair (d // 4, d % 4), so the item has six radix digits, each with at most four values.
 Six stable passes sort by them from least to most significant (ones % 4, ones // 4,

@@ -125,6 +125,8 @@ def test_programs_outside_the_language_are_refused():
         ("a=(a+1)%10\nprint(a)\n", "before it is assigned"),
         ("a=1\nprint(a,b)\n", "unassigned"),
         ("a=1\nb=a/2\nprint(b)\n", "line 2"),
+        ("a=1\nfor _ in range(2):\n    a=1\n    a=2\n    a=3\n    a=4\nprint(a)\n", "at most 3"),
+        ("a=1\nfor _ in range(1):\n    a=1\nprint(a)\n", "line 2"),
     ]:
         with pytest.raises(ValueError, match=re.escape(reason)):
             TASK.make_problem(program)
