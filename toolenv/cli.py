@@ -161,7 +161,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from toolenv.regimes import REGIMES
-    from toolenv.registry import get_task, gym_id, list_tasks
+    from toolenv.registry import get_task, gym_id, list_agents, list_tasks
 
     table = Table(title="tasks")
     for col in ("name", "gymnasium id", "tool", "lengths", "trained ≤ (paper)", "description"):
@@ -171,6 +171,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         table.add_row(name, gym_id(name), t.tool_spec, f"{t.min_length}..{t.max_length}", str(t.train_length), t.description)
     console.print(table)
     console.print("regimes: " + ", ".join(REGIMES))
+    console.print("backbones: " + ", ".join(list_agents()) + "  (sizes: tiny, small, paper; or an import path pkg.module:Class)")
     return 0
 
 

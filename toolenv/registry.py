@@ -69,9 +69,17 @@ def load_task_plugins() -> None:
     _load(TASK_GROUP, _tasks, lambda name, cls: register_task(cls))
 
 
+_agent_entry_points: dict[str, Any] = {}
+
+
 def load_agent_plugins() -> None:
-    """Load every installed ``toolenv.agents`` entry point (idempotent; imports torch)."""
-    _load(AGENT_GROUP, _agents, register_agent)
+    """Collect the installed ``toolenv.agents`` entry points (idempotent). A backbone's module is
+    imported only when that backbone is looked up, so listing them costs no torch import."""
+    if AGENT_GROUP in _loaded:
+        return
+    _loaded.add(AGENT_GROUP)
+    for ep in entry_points(group=AGENT_GROUP):
+        _agent_entry_points.setdefault(ep.name, ep)
 
 
 def load_plugins() -> None:
@@ -106,7 +114,7 @@ def register_agent(name: str, cls: type) -> type:
 
 def list_agents() -> list[str]:
     load_agent_plugins()
-    return sorted(_agents)
+    return sorted(set(_agents) | set(_agent_entry_points))
 
 
 def get_agent_class(name: str) -> Any:
@@ -114,6 +122,12 @@ def get_agent_class(name: str) -> Any:
     load_agent_plugins()
     if name in _agents:
         return _agents[name]
+    if name in _agent_entry_points:
+        ep = _agent_entry_points[name]
+        try:
+            return register_agent(name, ep.load())
+        except Exception as e:
+            raise UnknownAgentError(f"backbone {name!r} is installed ({ep.value}) but fails to import: {e}") from None
     if ":" in name:
         module, _, attr = name.partition(":")
         try:
@@ -121,6 +135,6 @@ def get_agent_class(name: str) -> Any:
         except (ImportError, AttributeError) as e:
             raise UnknownAgentError(f"cannot import agent {name!r}: {e}") from None
     raise UnknownAgentError(
-        f"unknown backbone {name!r}; registered: {', '.join(sorted(_agents)) or 'none'} "
+        f"unknown backbone {name!r}; registered: {', '.join(list_agents()) or 'none'} "
         "(or give an import path 'package.module:Class')"
     )

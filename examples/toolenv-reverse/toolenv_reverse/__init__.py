@@ -1,0 +1,1 @@
+"""Example toolenv plugin: the `reverse` task and the `bigram` backbone."""
