@@ -1,52 +1,150 @@
 """Shared base for the Transformer backbones built from transformers' causal LMs (no pretrained weights).
 
-Training runs the full causal forward. Stepping keeps a KV cache (``DynamicCache``) that grows by
-one slot per step for every row; a row that consumes no token this step (mask False) gets a
-[PAD] in its slot with attention mask 0, and its position id does not advance, so each row sees
-exactly its own tokens at its own positions.
+Training runs the model's own full causal forward (with its sliding-window mask, if it has one).
+
+Stepping keeps a KV cache whose slots are per row: ``KVState.slot_positions[b, s]`` is the position
+of row ``b``'s real token held in slot ``s``, or -1 for an empty slot. A row that is paused
+(mask False) feeds a [PAD] that is never written to a slot, and its position does not advance.
+The attention mask of each step is built here (4-D, additive) from those positions, so every row
+attends to exactly its own tokens at its own positions, as if it ran alone:
+
+- full attention (``window=None``): one slot is appended per step (-1 for paused rows), like
+  transformers' ``DynamicCache``;
+- sliding window ``W``: each row keeps its last ``W`` tokens in a ring of ``W`` slots (a new
+  token overwrites the row's first empty slot, else its oldest one), so memory stays fixed however
+  long the episode and however many pauses it has. transformers' ``DynamicSlidingWindowLayer``
+  (what ``DynamicCache(config=...)`` builds for Mistral) keeps the last ``W - 1`` slots, but it
+  counts slots, not a row's tokens: a paused row would lose tokens still inside its window.
+
+The cache is updated in place (out of place while autograd records): after ``step`` only the
+returned state is valid.
 """
 
 from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import torch
-from transformers import DynamicCache
+from transformers import Cache, PreTrainedConfig, PreTrainedModel
+from transformers.cache_utils import CacheLayerMixin
 
 from agents.backbone import Backbone
 from toolenv import vocab
 
 
+class _RowCache(Cache):
+    """KV cache with per-row slots. Before each step the backbone sets ``slot`` [B] (the slot each
+    row's new key/value goes to, ring mode) and ``active`` [B] (rows that write), or ``slot=None``
+    to append one slot for every row (full attention)."""
+
+    def __init__(self, n_layers: int) -> None:
+        super().__init__(layers=[_RowLayer(self) for _ in range(n_layers)])
+        self.slot: torch.Tensor | None = None
+        self.active: torch.Tensor | None = None
+        self.size = 0  # ring mode: number of slots this step
+
+
+class _RowLayer(CacheLayerMixin):
+    def __init__(self, owner: _RowCache) -> None:
+        super().__init__()
+        self.owner = owner
+
+    def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        self.device = key_states.device
+        self.keys = key_states[..., :0, :]
+        self.values = value_states[..., :0, :]
+        self.is_initialized = True
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        o = self.owner
+        if o.slot is None:
+            self.keys = torch.cat([self.keys, key_states], dim=-2)
+            self.values = torch.cat([self.values, value_states], dim=-2)
+            return self.keys, self.values
+        self.keys = _write(self.keys, key_states, o.slot, o.active, o.size)
+        self.values = _write(self.values, value_states, o.slot, o.active, o.size)
+        return self.keys, self.values
+
+    def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
+        return self.get_seq_length() + query_length, 0
+
+    def get_seq_length(self) -> int:
+        return 0 if self.keys is None else self.keys.shape[-2]
+
+    def get_max_length(self) -> int:
+        return -1
+
+
+def _write(buf: torch.Tensor, new: torch.Tensor, slot: torch.Tensor, active: torch.Tensor, size: int) -> torch.Tensor:
+    """``buf[b, :, slot[b]] = new[b, :, 0]`` for active rows, after growing ``buf`` to ``size``
+    slots; in place unless autograd is recording (then the old cache may be saved for backward)."""
+    if buf.shape[-2] < size:
+        buf = torch.cat([buf, buf.new_zeros(*buf.shape[:2], size - buf.shape[-2], buf.shape[-1])], dim=-2)
+    index = slot.view(-1, 1, 1, 1).expand(-1, buf.shape[1], 1, buf.shape[-1])
+    new = torch.where(active.view(-1, 1, 1, 1), new, buf.gather(2, index))
+    return buf.scatter(2, index, new) if torch.is_grad_enabled() else buf.scatter_(2, index, new)
+
+
 @dataclass
 class KVState:
-    cache: DynamicCache
-    attention: torch.Tensor  # [B, slots] 1 where the slot holds a real token
-    positions: torch.Tensor  # [B] real tokens so far
+    cache: Cache
+    slot_positions: torch.Tensor  # [B, slots] position of the row's token in each slot, -1 if empty
+    positions: torch.Tensor  # [B] real tokens so far (the position of the next one)
 
 
 class HFCausalBackbone(Backbone):
-    def build(self, hf_config) -> None:
+    """Subclasses set ``model_class`` and call ``build(hf_config)`` in ``__init__``; ``window`` is the
+    sliding attention window in tokens, each token included (None: full causal attention)."""
+
+    model_class: ClassVar[type[PreTrainedModel]]
+
+    @property
+    def window(self) -> int | None:
+        return None
+
+    def build(self, hf_config: PreTrainedConfig) -> None:
         self.model = self.model_class(hf_config)
-        # transformers renamed `past_key_values` to `cache` in 5.2x; support both
+        # transformers renamed `past_key_values` to `cache` in 5.x (old name deprecated until 5.40)
         params = inspect.signature(self.model.forward).parameters
         self._cache_kw = "cache" if "cache" in params else "past_key_values"
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         return self.model(input_ids=tokens, use_cache=False).logits
 
-    def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> Any:
+    def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> KVState:
         device = torch.device(device)
-        return KVState(DynamicCache(config=self.model.config), torch.zeros(batch_size, 0, dtype=torch.long, device=device),
+        return KVState(_RowCache(self.model.config.num_hidden_layers),
+                       torch.zeros(batch_size, 0, dtype=torch.long, device=device),
                        torch.zeros(batch_size, dtype=torch.long, device=device))
 
-    def step(self, tokens: torch.Tensor, state: KVState, mask: torch.Tensor | None = None):
+    def step(self, tokens: torch.Tensor, state: KVState, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, KVState]:
         if mask is None:
             mask = torch.ones_like(tokens, dtype=torch.bool)
         tokens = torch.where(mask, tokens, torch.full_like(tokens, vocab.PAD))
-        attention = torch.cat([state.attention, mask.long()[:, None]], dim=1)
-        out = self.model(input_ids=tokens[:, None], attention_mask=attention, position_ids=state.positions[:, None],
+        pos, slots = state.positions, state.slot_positions
+        cache = state.cache
+        if self.window is None:
+            cache.slot = None
+            slots = torch.cat([slots, torch.where(mask, pos, -1)[:, None]], dim=1)
+            visible = slots >= 0
+        else:
+            # a ring of `window` slots per row: the new token overwrites the row's first empty
+            # slot, else its oldest token (position p - window, just out of the window of p)
+            if slots.shape[1] < self.window:
+                slots = torch.cat([slots, torch.full_like(pos[:, None], -1)], dim=1)
+            cache.slot, cache.active, cache.size = slots.argmin(1), mask, slots.shape[1]
+            slots = _write(slots[:, None, :, None], pos.view(-1, 1, 1, 1), cache.slot, mask, 0)[:, 0, :, 0]
+            visible = (slots >= 0) & (slots > (pos - self.window)[:, None])
+        # a paused row's [PAD] may look at all of its slots: its output is discarded, and it must
+        # not attend to nothing (NaN)
+        visible |= ~mask[:, None]
+        dtype = self.model.get_input_embeddings().weight.dtype
+        bias = torch.zeros(visible.shape, dtype=dtype, device=visible.device)
+        bias.masked_fill_(~visible, torch.finfo(dtype).min)
+        out = self.model(input_ids=tokens[:, None], attention_mask=bias[:, None, None, :], position_ids=pos[:, None],
                          use_cache=True, **{self._cache_kw: state.cache})
-        # the cache object is updated in place
-        return out.logits[:, -1], KVState(state.cache, attention, state.positions + mask.long())
+        return out.logits[:, -1], KVState(cache, slots, pos + mask.long())

@@ -1,29 +1,37 @@
-"""LSTM and GRU backbones (torch.nn; cuDNN on CUDA)."""
+"""LSTM and GRU backbones (torch.nn; cuDNN on CUDA): embedding -> stacked RNN -> linear LM head.
+
+The recurrent state is the RNN's hidden state (LSTM: ``(h, c)``, GRU: ``h``), each
+``[n_layers, B, hidden]``; a paused row (mask False) keeps its state unchanged.
+"""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 import torch
+from pydantic import Field
 from torch import nn
 
 from agents.backbone import Backbone, BackboneConfig
 
 
 class RNNConfig(BackboneConfig):
-    d_embed: int = 128
-    hidden: int = 128
-    n_layers: int = 1
-    dropout: float = 0.0
+    d_embed: int = Field(128, gt=0, description="token embedding size")
+    hidden: int = Field(128, gt=0, description="hidden size of every layer")
+    n_layers: int = Field(1, gt=0)
+    dropout: float = Field(0.0, ge=0, lt=1, description="between stacked layers, in training only")
 
 
 class _RNNBackbone(Backbone):
+    """Shared by LSTM and GRU; subclasses set ``cell`` and ``init_state``."""
+
     config_class = RNNConfig
     cell: ClassVar[type[nn.RNNBase]]
-    presets = {
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
         "tiny": {"d_embed": 64, "hidden": 128, "n_layers": 1},
         "small": {"d_embed": 256, "hidden": 512, "n_layers": 2},
-        "paper": {"d_embed": 1536, "hidden": 1536, "n_layers": 4},  # paper App. C: 4 x 1536
+        # paper App. C: 4 layers, hidden 1536; the embedding size is not given, we use 1536
+        "paper": {"d_embed": 1536, "hidden": 1536, "n_layers": 4},
     }
 
     def __init__(self, config: RNNConfig) -> None:
@@ -39,15 +47,18 @@ class _RNNBackbone(Backbone):
         out, _ = self.rnn(self.embedding(tokens))
         return self.lm_head(out)
 
-    def _zeros(self, batch_size: int, device) -> torch.Tensor:
+    def _zeros(self, batch_size: int, device: torch.device | str) -> torch.Tensor:
         c = self.config
         return torch.zeros(c.n_layers, batch_size, c.hidden, device=device, dtype=self.lm_head.weight.dtype)
 
-    def step(self, tokens: torch.Tensor, state: Any, mask: torch.Tensor | None = None):
+    def step(self, tokens: torch.Tensor, state: Any, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]:
         out, new = self.rnn(self.embedding(tokens)[:, None], state)
         if mask is not None:
             keep = mask.view(1, -1, 1)
-            new = tuple(torch.where(keep, n, o) for n, o in zip(new, state)) if isinstance(new, tuple) else torch.where(keep, new, state)
+            if isinstance(new, tuple):
+                new = tuple(torch.where(keep, n, o) for n, o in zip(new, state))
+            else:
+                new = torch.where(keep, new, state)
         return self.lm_head(out[:, 0]), new
 
 
@@ -55,7 +66,7 @@ class LSTM(_RNNBackbone):
     name = "lstm"
     cell = nn.LSTM
 
-    def init_state(self, batch_size: int, device="cpu"):
+    def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         return (self._zeros(batch_size, device), self._zeros(batch_size, device))
 
 
@@ -63,5 +74,5 @@ class GRU(_RNNBackbone):
     name = "gru"
     cell = nn.GRU
 
-    def init_state(self, batch_size: int, device="cpu"):
+    def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> torch.Tensor:
         return self._zeros(batch_size, device)

@@ -1,6 +1,8 @@
-"""Mistral-style Transformer with sliding-window attention, via transformers."""
+"""Mistral-style Transformer with sliding-window attention, via transformers (trained from scratch)."""
 
 from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 from transformers import MistralConfig, MistralForCausalLM
@@ -11,32 +13,37 @@ from toolenv import vocab
 
 
 class SWATransformerConfig(BackboneConfig):
-    d_model: int = 128
-    n_layers: int = 2
-    n_heads: int = 4
-    n_kv_heads: int = 4
-    intermediate_size: int = 256
-    window: int = Field(default=64, gt=0, description="sliding attention window in cache slots")
-    max_positions: int = 1 << 20
-    attn_implementation: str = "sdpa"
+    d_model: int = Field(128, gt=0)
+    n_layers: int = Field(2, gt=0)
+    n_heads: int = Field(4, gt=0)
+    n_kv_heads: int = Field(4, gt=0, description="key/value heads (grouped-query attention when < n_heads)")
+    intermediate_size: int = Field(256, gt=0)
+    window: int = Field(64, gt=0, description="sliding attention window in tokens, the current one included")
+    max_positions: int = Field(1 << 20, gt=0, description="transformers' max_position_embeddings; RoPE is computed "
+                                                          "on the fly, so this limits nothing in practice")
+    attn_implementation: Literal["sdpa", "eager"] = "sdpa"
 
     @model_validator(mode="after")
     def _heads(self):
         if self.d_model % self.n_heads or self.n_heads % self.n_kv_heads:
-            raise ValueError(f"need d_model % n_heads == 0 and n_heads % n_kv_heads == 0, got "
-                             f"{self.d_model}, {self.n_heads}, {self.n_kv_heads}")
+            raise ValueError(f"need d_model % n_heads == 0 and n_heads % n_kv_heads == 0, got d_model={self.d_model}, "
+                             f"n_heads={self.n_heads}, n_kv_heads={self.n_kv_heads}")
         return self
 
 
 class SWATransformer(HFCausalBackbone):
-    """Each token attends to the previous ``window`` slots only (a fixed-memory model when the
-    cache is trimmed; transformers' DynamicCache keeps all slots but masks beyond the window).
-    The window counts cache slots, which equal tokens except where a row paused (mask False)."""
+    """Mistral decoder (pre-RMSNorm, SwiGLU MLP, RoPE); token ``t`` attends to tokens
+    ``t - window + 1 .. t`` only, in training (transformers' sliding-window mask) and in stepping,
+    where each row keeps a fixed ring of its last ``window - 1`` keys/values (see ``hf_causal``): a
+    fixed-memory model, like the SSMs and RNNs."""
 
     name = "swa-transformer"
     config_class = SWATransformerConfig
     model_class = MistralForCausalLM
-    presets = {
+    # The paper (App. C): "config of Mistral-7B-v0.1, scaled down" to 8 layers x d_model 768,
+    # intermediate 1536, window 512; it does not give the head counts (Mistral-7B: 32 query heads,
+    # 8 key/value heads, head size 128). We use 8 heads of 96, no grouping, like the Pythia preset.
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
         "tiny": {"d_model": 64, "n_layers": 2, "n_heads": 4, "n_kv_heads": 4, "intermediate_size": 256, "window": 64},
         "small": {"d_model": 256, "n_layers": 4, "n_heads": 8, "n_kv_heads": 8, "intermediate_size": 768, "window": 256},
         "paper": {"d_model": 768, "n_layers": 8, "n_heads": 8, "n_kv_heads": 8, "intermediate_size": 1536, "window": 512},
@@ -51,3 +58,7 @@ class SWATransformer(HFCausalBackbone):
             max_position_embeddings=config.max_positions, bos_token_id=vocab.BOS, eos_token_id=vocab.EOS,
             pad_token_id=vocab.PAD, attn_implementation=config.attn_implementation,
         ))
+
+    @property
+    def window(self) -> int:
+        return self.config.window

@@ -1,8 +1,10 @@
-"""Pythia-style Transformer: GPT-NeoX with rotary embeddings, via transformers."""
+"""Pythia-style Transformer: GPT-NeoX with rotary embeddings, via transformers (trained from scratch)."""
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
 from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
 
 from agents.backbone import BackboneConfig
@@ -11,13 +13,14 @@ from toolenv import vocab
 
 
 class TransformerConfig(BackboneConfig):
-    d_model: int = 128
-    n_layers: int = 2
-    n_heads: int = 4
-    intermediate_size: int = 512
-    rotary_pct: float = 0.25  # Pythia's partial rotary embedding
-    max_positions: int = 1 << 20
-    attn_implementation: str = "sdpa"
+    d_model: int = Field(128, gt=0)
+    n_layers: int = Field(2, gt=0)
+    n_heads: int = Field(4, gt=0)
+    intermediate_size: int = Field(512, gt=0)
+    rotary_pct: float = Field(0.25, gt=0, le=1, description="fraction of each head that gets RoPE (Pythia: 0.25)")
+    max_positions: int = Field(1 << 20, gt=0, description="transformers' max_position_embeddings; RoPE is computed "
+                                                          "on the fly, so this limits nothing in practice")
+    attn_implementation: Literal["sdpa", "eager"] = "sdpa"
 
     @model_validator(mode="after")
     def _heads(self):
@@ -27,16 +30,19 @@ class TransformerConfig(BackboneConfig):
 
 
 class Transformer(HFCausalBackbone):
-    """GPT-NeoX decoder (parallel residual, RoPE on 25% of each head) trained from scratch."""
+    """GPT-NeoX decoder (parallel residual, RoPE on ``rotary_pct`` of each head), full causal
+    attention; stepping keeps a KV cache that grows by one slot per step (see ``hf_causal``)."""
 
     name = "transformer"
     config_class = TransformerConfig
     model_class = GPTNeoXForCausalLM
-    presets = {
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
         "tiny": {"d_model": 64, "n_layers": 2, "n_heads": 4, "intermediate_size": 256},
         "small": {"d_model": 256, "n_layers": 4, "n_heads": 8, "intermediate_size": 1024},
-        # paper App. C lists 24 layers x 768 (intermediate 1536, 8 heads) for "Pythia-160M"; the
-        # released pythia-160m has 12 layers and 12 heads. We follow the paper's table.
+        # The paper (App. C) lists "Pythia-160M" as 24 layers x d_model 768, intermediate 1536,
+        # 8 heads, RoPE; the released EleutherAI/pythia-160m has 12 layers, 12 heads and
+        # intermediate 3072 (85M non-embedding parameters; the table's shape gives 113M). We
+        # follow the paper's table; override n_layers/n_heads/intermediate_size for the release.
         "paper": {"d_model": 768, "n_layers": 24, "n_heads": 8, "intermediate_size": 1536},
     }
 

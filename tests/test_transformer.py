@@ -1,0 +1,158 @@
+"""Transformer (GPT-NeoX) and SWA Transformer (Mistral): KV-cache stepping equals the full forward,
+row by row, however rows pause; the sliding window holds in training and stepping, in fixed memory."""
+
+import pytest
+import torch
+from pydantic import ValidationError
+
+import toolenv
+from agents.backbones.swa_transformer import SWATransformer
+from agents.backbones.transformer import Transformer
+
+V = toolenv.vocab.VOCAB_SIZE
+TOL = 1e-4  # float32, absolute, on logits of magnitude ~1 (observed: ~3e-7)
+
+CASES = [
+    (Transformer, {}),
+    (Transformer, {"attn_implementation": "eager"}),
+    (SWATransformer, {"window": 6}),
+    (SWATransformer, {"window": 6, "attn_implementation": "eager", "n_kv_heads": 2}),
+    (SWATransformer, {"window": 1}),
+]
+IDS = ["neox-sdpa", "neox-eager", "swa-sdpa", "swa-eager-gqa", "swa-window1"]
+
+
+def _model(cls, **kw):
+    torch.manual_seed(0)
+    return cls.from_preset("tiny", **kw).eval()
+
+
+def _step_rows(model, x, paused):
+    """Feed row b's tokens in order, skipping the steps in paused[b]; rows that run out stay
+    paused. Returns each row's logits for its own tokens, and the final state."""
+    B, T = x.shape
+    state, got, ptr, t = model.init_state(B), [[] for _ in range(B)], [0] * B, 0
+    while min(ptr) < T:
+        mask = torch.tensor([ptr[b] < T and t not in paused[b] for b in range(B)])
+        tokens = torch.tensor([int(x[b, min(ptr[b], T - 1)]) for b in range(B)])
+        logits, state = model.step(tokens, state, mask)
+        for b in range(B):
+            if mask[b]:
+                got[b].append(logits[b])
+                ptr[b] += 1
+        t += 1
+    return [torch.stack(g) for g in got], state
+
+
+@pytest.mark.parametrize("cls,kw", CASES, ids=IDS)
+def test_stepping_with_pauses_equals_each_row_run_alone(cls, kw):
+    m = _model(cls, **kw)
+    x = torch.randint(4, V, (3, 24), generator=torch.Generator().manual_seed(1))
+    # row 0 never pauses; row 1 pauses at the start and for a run longer than the window; row 2
+    # pauses every other step (its tokens are spread over twice as many cache steps)
+    paused = [set(), {0, 1, 2, *range(8, 20)}, set(range(0, 48, 2))]
+    with torch.no_grad():
+        got, _ = _step_rows(m, x, paused)
+        for b in range(3):
+            alone = m(x[b : b + 1])[0]
+            assert (got[b] - alone).abs().max() < TOL, f"row {b}"
+
+
+@pytest.mark.parametrize("cls,kw", CASES[:3], ids=IDS[:3])
+def test_stepping_without_mask_equals_full_forward(cls, kw):
+    m = _model(cls, **kw)
+    x = torch.randint(4, V, (2, 20), generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        state, steps = m.init_state(2), []
+        for t in range(x.shape[1]):
+            logits, state = m.step(x[:, t], state)
+            steps.append(logits)
+        assert (torch.stack(steps, 1) - m(x)).abs().max() < TOL
+
+
+@pytest.mark.parametrize("window", [1, 5])
+def test_sliding_window_hides_older_tokens_in_forward_and_stepping(window):
+    m = _model(SWATransformer, window=window, n_layers=1)  # one layer: the receptive field is the window
+    x = torch.randint(4, V, (1, 16), generator=torch.Generator().manual_seed(3))
+    t = 12
+    outside, inside = x.clone(), x.clone()
+    outside[0, t - window] = (x[0, t - window] + 1) % V  # just outside the window of t
+    inside[0, t - window + 1] = (x[0, t - window + 1] + 1) % V  # oldest token inside it
+    with torch.no_grad():
+        base, out, ins = m(x)[0, t], m(outside)[0, t], m(inside)[0, t]
+        # paused steps inside the window: it counts the row's tokens, not cache steps
+        stepped = _step_rows(m, outside, [{10, 11, 12, 13}])[0][0][t]
+    assert (out - base).abs().max() < 1e-6
+    assert (ins - base).abs().max() > 1e-3
+    assert (stepped - base).abs().max() < TOL
+
+
+def test_sliding_window_stepping_memory_is_fixed():
+    m = _model(SWATransformer, window=5)
+    x = torch.randint(4, V, (2, 40))
+    with torch.no_grad():
+        _, state = _step_rows(m, x, [set(range(0, 80, 3)), {5, 6, 7}])
+    assert state.slot_positions.shape == (2, 5)  # a ring of `window` slots per row
+    assert all(layer.keys.shape[-2] == 5 for layer in state.cache.layers)
+
+
+@pytest.mark.parametrize("cls,kw", CASES[::2], ids=IDS[::2])
+def test_stepping_under_autograd_matches_and_backpropagates(cls, kw):
+    m = _model(cls, **kw)
+    x = torch.randint(4, V, (2, 12), generator=torch.Generator().manual_seed(5))
+    got, _ = _step_rows(m, x, [{1, 2}, set()])
+    assert (torch.stack(got) - m(x)).abs().max() < TOL
+    torch.stack(got).logsumexp(-1).sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in m.parameters())
+
+
+def test_full_attention_sees_the_first_token():
+    m = _model(Transformer, n_layers=1)
+    x = torch.randint(4, V, (1, 40), generator=torch.Generator().manual_seed(4))
+    y = x.clone()
+    y[0, 0] = (x[0, 0] + 1) % V
+    with torch.no_grad():
+        assert (m(x)[0, -1] - m(y)[0, -1]).abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("cls", [Transformer, SWATransformer])
+def test_backward_gives_finite_gradients_for_every_parameter(cls):
+    m = _model(cls).train()
+    m(torch.randint(4, V, (2, 80))).logsumexp(-1).mean().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in m.parameters())
+
+
+@pytest.mark.parametrize("cls,bad,field", [
+    (Transformer, {"n_heads": 3}, "d_model"),
+    (Transformer, {"d_model": 0}, "d_model"),
+    (Transformer, {"rotary_pct": 1.5}, "rotary_pct"),
+    (Transformer, {"attn_implementation": "flash"}, "attn_implementation"),
+    (SWATransformer, {"window": 0}, "window"),
+    (SWATransformer, {"n_kv_heads": 3}, "n_kv_heads"),
+])
+def test_bad_config_names_the_field(cls, bad, field):
+    with pytest.raises(ValidationError, match=field):
+        cls.from_preset("tiny", **bad)
+
+
+@pytest.mark.parametrize("cls", [Transformer, SWATransformer])
+def test_presets_build_and_grow(cls):
+    tiny, small = cls.from_preset("tiny"), cls.from_preset("small")
+    assert small.num_parameters() > tiny.num_parameters()
+    assert tiny(torch.randint(4, V, (1, 5))).shape == (1, 5, V)
+
+
+def test_transformer_is_pythia_style():
+    hf = Transformer.from_preset("tiny").model.config
+    assert hf.use_parallel_residual and hf.rope_parameters["partial_rotary_factor"] == 0.25
+
+
+# Paper App. C shapes with toolenv's 120-token vocabulary (the paper's 50k-token embeddings would
+# add ~77M to each). Pythia row: 24 x 768 (113.6M here), Mistral row: 8 x 768, window 512 (47.4M).
+@pytest.mark.parametrize("cls,low,high", [(Transformer, 110e6, 117e6), (SWATransformer, 45e6, 50e6)])
+def test_paper_presets_have_the_papers_scale(cls, low, high):
+    with torch.device("meta"):
+        m = cls.from_preset("paper")
+    assert low < m.num_parameters() < high
+    if cls is SWATransformer:
+        assert m.config.window == 512 and m.model.config.sliding_window == 512
