@@ -1,54 +1,137 @@
-"""Optional CUDA kernels from mamba-ssm (the ``cuda`` extra), imported defensively.
+"""Optional CUDA kernels from mamba-ssm and causal-conv1d (the ``cuda`` extra), found at import time.
 
-mamba-ssm 2.3.2's package ``__init__`` imports its compiled ``selective_scan_cuda`` extension
-unconditionally, so on a machine without it (any CPU machine, or a GPU machine where only the
-Triton parts would work) every import fails. We import the pieces we use one by one; whatever
-is missing is ``None`` and the PyTorch path runs instead. ``describe()`` says which path runs,
-and ``log_path_once`` logs it once per process and backbone.
+Every kernel is imported on its own, inside its own try/except; whatever fails is ``None``, the
+reason is kept in ``IMPORT_ERRORS``, and the Mamba backbones run their pure-PyTorch path
+(agents/backbones/ssm_scan.py, ssm_conv.py, ssd.py) instead. Which path a backbone takes is logged
+once per process and device, on the ``toolenv`` logger, as a warning when it is the PyTorch
+fallback: it is slower on a GPU, and users should know (mamba-ssm's maintainers refuse silent
+fallbacks, state-spaces/mamba PR #265).
+
+Why not simply ``import mamba_ssm``: mamba-ssm 2.3.2's package ``__init__`` imports the compiled
+``selective_scan_cuda`` extension unconditionally (directly and through its Mamba module), so a
+CPU machine, or a GPU machine where mamba-ssm was installed without compiling
+(``MAMBA_SKIP_CUDA_BUILD=TRUE``), cannot import any part of it. Yet its Triton kernels (Mamba-2's
+chunked SSD, ``selective_state_update``, the gated RMSNorm) need only triton and einops. When the
+package import fails, ``_import_without_package_init`` loads those submodules from the installed
+files without running ``mamba_ssm/__init__.py`` and afterwards removes its stand-in package from
+``sys.modules``, so the rest of the process sees mamba-ssm exactly as before. Mamba-1's training
+scan ``selective_scan_fn`` is the compiled extension itself: without it, Mamba-1 trains with the
+PyTorch scan (on the GPU too) while its decoding step can still use the Triton state update.
+
+Kernel signatures used (mamba-ssm 2.3.2, causal-conv1d 1.5/1.6):
+- ``selective_scan_fn(u, delta, A, B, C, D, z, delta_bias, delta_softplus)``: u/delta/z [B, D, L],
+  A [D, N], B/C [B, N, L] -> [B, D, L];
+- ``selective_state_update(state, x, dt, A, B, C, D, z, dt_bias, dt_softplus)``: updates ``state``
+  ([B, D, N] or [B, H, P, N]) in place;
+- ``mamba_chunk_scan_combined(x, dt, A, B, C, chunk_size, D, z, dt_bias, ..., dt_softplus)``:
+  x [B, L, H, P], dt [B, L, H], A [H], B/C [B, L, G, N];
+- ``rmsnorm_fn(x, weight, bias, z, eps, group_size, norm_before_gate)``: Mamba-2's gated RMSNorm;
+- ``causal_conv1d_fn(x [B, D, L], weight [D, K], bias, activation)`` and
+  ``causal_conv1d_update(x [B, D], conv_state [B, D, K], weight, bias, activation)`` (in place).
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
+import sys
+import types
+from typing import Any
 
 import torch
 
 log = logging.getLogger("toolenv")
 
-selective_scan_fn = None  # Mamba-1 training scan (compiled CUDA extension)
-selective_state_update = None  # one-token SSM update for Mamba-1 and Mamba-2 (Triton)
-mamba_chunk_scan_combined = None  # Mamba-2 chunked SSD scan (Triton)
 IMPORT_ERRORS: dict[str, str] = {}
 
-try:
-    from mamba_ssm.ops.selective_scan_interface import selective_scan_fn  # type: ignore # noqa: F811
-except Exception as e:  # ImportError, or a CUDA/ABI error inside the extension
-    IMPORT_ERRORS["selective_scan_fn"] = f"{type(e).__name__}: {e}"
-try:
-    from mamba_ssm.ops.triton.selective_state_update import selective_state_update  # type: ignore # noqa: F811
-except Exception as e:
-    IMPORT_ERRORS["selective_state_update"] = f"{type(e).__name__}: {e}"
-try:
-    from mamba_ssm.ops.triton.ssd_combined import mamba_chunk_scan_combined  # type: ignore # noqa: F811
-except Exception as e:
-    IMPORT_ERRORS["mamba_chunk_scan_combined"] = f"{type(e).__name__}: {e}"
 
-_logged: set[str] = set()
+def _import_without_package_init(module: str) -> types.ModuleType:
+    """Import ``mamba_ssm.<...>`` with a bare stand-in for the ``mamba_ssm`` package (see module doc)."""
+    spec = importlib.util.find_spec("mamba_ssm")  # locates the package; runs none of its code
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("No module named 'mamba_ssm' (install the 'cuda' extra)")
+    stand_in = types.ModuleType("mamba_ssm")
+    stand_in.__path__ = list(spec.submodule_search_locations)
+    stand_in.__spec__ = spec
+    sys.modules["mamba_ssm"] = stand_in
+    try:
+        return importlib.import_module(module)
+    finally:
+        if sys.modules.get("mamba_ssm") is stand_in:
+            del sys.modules["mamba_ssm"]
 
 
-def use_kernel(kernel, tensor: torch.Tensor, enabled: bool) -> bool:
-    """True when the kernel is importable, allowed, and the data is on a CUDA device."""
+def _load(name: str, module: str, package_init_optional: bool) -> Any:
+    """``module.name``, or None with the reason recorded in IMPORT_ERRORS."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except Exception as first:  # noqa: BLE001 (ImportError, or an ABI/CUDA error inside an extension: all mean 'fall back')
+        error = first
+    if package_init_optional and module.startswith("mamba_ssm."):
+        try:
+            return getattr(_import_without_package_init(module), name)
+        except Exception as second:  # noqa: BLE001
+            error = second
+    IMPORT_ERRORS[name] = f"{type(error).__name__}: {error}"
+    return None
+
+
+selective_scan_fn = _load("selective_scan_fn", "mamba_ssm.ops.selective_scan_interface", False)
+selective_state_update = _load("selective_state_update", "mamba_ssm.ops.triton.selective_state_update", True)
+mamba_chunk_scan_combined = _load("mamba_chunk_scan_combined", "mamba_ssm.ops.triton.ssd_combined", True)
+rmsnorm_fn = _load("rmsnorm_fn", "mamba_ssm.ops.triton.layernorm_gated", True)
+causal_conv1d_fn = _load("causal_conv1d_fn", "causal_conv1d", False)
+causal_conv1d_update = _load("causal_conv1d_update", "causal_conv1d", False)
+
+
+def available() -> dict[str, bool]:
+    """Which optional kernels were imported (for reports and ``toolenv`` diagnostics)."""
+    names = (
+        "selective_scan_fn",
+        "selective_state_update",
+        "mamba_chunk_scan_combined",
+        "rmsnorm_fn",
+        "causal_conv1d_fn",
+        "causal_conv1d_update",
+    )
+    return {n: globals()[n] is not None for n in names}
+
+
+def use(kernel: Any, tensor: torch.Tensor, enabled: bool) -> bool:
+    """True when ``kernel`` was imported, kernels are enabled in the config, and ``tensor`` is on CUDA."""
     return enabled and kernel is not None and tensor.is_cuda
 
 
-def log_path_once(backbone: str, on_kernel: bool, wanted: tuple[str, ...]) -> None:
-    key = f"{backbone}:{on_kernel}"
-    if key in _logged:
+_reported: set[tuple[str, str]] = set()
+
+
+def report_once(backbone: str, device: torch.device, enabled: bool, ops: dict[str, str]) -> None:
+    """Log, once per process, backbone and device type, which implementation runs each op.
+
+    ``ops`` maps an op's description to the name of its kernel in this module, e.g.
+    ``{"training scan": "selective_scan_fn"}``. A warning when any op runs in PyTorch, info otherwise.
+    """
+    key = (backbone, device.type)
+    if key in _reported:
         return
-    _logged.add(key)
-    if on_kernel:
-        log.info("%s: using mamba-ssm CUDA/Triton kernels (%s)", backbone, ", ".join(wanted))
+    _reported.add(key)
+    on_cuda = device.type == "cuda"
+    lines, fallback = [], False
+    for op, name in ops.items():
+        if enabled and on_cuda and globals()[name] is not None:
+            lines.append(f"{op}: {name} kernel")
+            continue
+        fallback = True
+        why = (
+            "use_kernels=False"
+            if not enabled
+            else f"{name} unavailable: {IMPORT_ERRORS.get(name, '?')}"
+            if on_cuda
+            else "no CUDA device"
+        )
+        lines.append(f"{op}: PyTorch ({why})")
+    if fallback:
+        log.warning("%s on %s runs pure-PyTorch SSM code: %s", backbone, device.type, "; ".join(lines))
     else:
-        missing = {k: v for k, v in IMPORT_ERRORS.items() if k in wanted}
-        why = "; ".join(f"{k}: {v}" for k, v in missing.items()) or "tensors on CPU or kernels disabled"
-        log.warning("%s: running the pure-PyTorch path (%s)", backbone, why)
+        log.info("%s on %s: %s", backbone, device.type, "; ".join(lines))
