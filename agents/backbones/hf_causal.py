@@ -5,7 +5,7 @@ Training runs the model's own full causal forward (with its sliding-window mask,
 Stepping keeps a KV cache whose slots are per row: ``KVState.slot_positions[b, s]`` is the position
 of row ``b``'s real token held in slot ``s``, or -1 for an empty slot. A row that is paused
 (mask False) feeds a [PAD] that is never written to a slot, and its position does not advance.
-The attention mask of each step is built here (4-D, additive) from those positions, so every row
+The attention mask of each step is built here (4-D) from those positions, so every row
 attends to exactly its own tokens at its own positions, as if it ran alone:
 
 - full attention (``window=None``): one slot is appended per step (-1 for paused rows), like
@@ -142,9 +142,11 @@ class HFCausalBackbone(Backbone):
         # a paused row's [PAD] may look at all of its slots: its output is discarded, and it must
         # not attend to nothing (NaN)
         visible |= ~mask[:, None]
-        dtype = self.model.get_input_embeddings().weight.dtype
-        bias = torch.zeros(visible.shape, dtype=dtype, device=visible.device)
-        bias.masked_fill_(~visible, torch.finfo(dtype).min)
-        out = self.model(input_ids=tokens[:, None], attention_mask=bias[:, None, None, :], position_ids=pos[:, None],
+        attention = visible[:, None, None, :]  # [B, 1, query, slots], used as is by transformers
+        if self.model.config._attn_implementation == "eager":  # eager adds the mask to the scores
+            dtype = self.model.get_input_embeddings().weight.dtype
+            attention = torch.zeros(attention.shape, dtype=dtype, device=attention.device).masked_fill_(
+                ~attention, torch.finfo(dtype).min)
+        out = self.model(input_ids=tokens[:, None], attention_mask=attention, position_ids=pos[:, None],
                          use_cache=True, **{self._cache_kw: state.cache})
         return out.logits[:, -1], KVState(cache, slots, pos + mask.long())
