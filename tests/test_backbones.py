@@ -30,9 +30,8 @@ def test_stepping_matches_full_forward(name):
     assert (torch.stack(steps, 1) - full).abs().max() < TOL
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n != "swa-transformer"])
+@pytest.mark.parametrize("name", NAMES)
 def test_paused_rows_equal_running_alone(name):
-    # the SWA window counts cache slots, so pauses shift it: documented, not tested here
     m = _model(name)
     x = torch.randint(4, toolenv.vocab.VOCAB_SIZE, (3, 20))
     pauses = {1: {2, 3, 9}, 2: {0, 5}}
