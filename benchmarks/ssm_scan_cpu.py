@@ -20,8 +20,9 @@ import time
 import torch
 import torch.nn.functional as F
 
+from agents.backbones.mamba import Mamba
+from agents.backbones.mamba2 import Mamba2
 from agents.backbones.ssm_scan import selective_scan
-from agents.builder import build_backbone
 
 
 def _time(fn, repeats: int) -> tuple[float, float]:
@@ -34,9 +35,9 @@ def _time(fn, repeats: int) -> tuple[float, float]:
     return statistics.median(times), min(times)
 
 
-def model_step(name: str, overrides: dict, batch: int, length: int):
+def model_step(cls: type, overrides: dict, batch: int, length: int):
     torch.manual_seed(0)
-    model = build_backbone(name, "tiny", {**overrides, "use_kernels": False}).train()
+    model = cls.from_preset("tiny", **overrides, use_kernels=False).train()
     tokens = torch.randint(4, model.config.vocab_size, (batch, length + 1))
 
     def run() -> None:
@@ -88,9 +89,10 @@ def main() -> None:
         f"batch {args.batch} x {args.length} tokens, {args.layers} layers, d_model {args.d_model}; forward+backward"
     )
     common = {"d_model": args.d_model, "n_layers": args.layers}
-    cases = [("mamba", {}), ("mamba2", {"d_state": args.mamba2_d_state, "headdim": args.mamba2_headdim})]
-    for name, extra in cases:
-        model, run = model_step(name, {**common, **extra}, args.batch, args.length)
+    cases = [(Mamba, {}), (Mamba2, {"d_state": args.mamba2_d_state, "headdim": args.mamba2_headdim})]
+    for cls, extra in cases:
+        model, run = model_step(cls, {**common, **extra}, args.batch, args.length)
+        name = cls.name
         med, best = _time(run, args.repeats)
         sizes = ", ".join(f"{k} {v}" for k, v in extra.items())
         print(
