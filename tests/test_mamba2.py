@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from agents.backbones import kernels
 from agents.backbones.mamba2 import GatedRMSNorm, Mamba2, Mamba2Mixer
-from agents.backbones.ssd import ssd_chunked, ssd_step
+from agents.backbones.ssm_ssd import ssd_chunked, ssd_step
 from toolenv import vocab
 
 TOL = 1e-4  # float32, absolute, on logits and scan outputs of magnitude ~1
@@ -87,7 +87,7 @@ def _model(**overrides):
 @pytest.mark.parametrize("ngroups", [1, 2])
 def test_stepping_matches_forward_with_paused_rows(ngroups):
     m = _model(ngroups=ngroups)
-    B, T = 4, 70  # longer than the PyTorch SSD's 64-step chunk
+    B, T = 4, 70  # several PyTorch SSD chunks (16 steps for these heads), the last one partial
     x = torch.randint(4, vocab.VOCAB_SIZE, (B, T))
     pauses = {0: {3, 4, 40}, 2: set(range(20, 31))}
     with torch.no_grad():
@@ -175,3 +175,11 @@ def test_pytorch_fallback_is_logged_once(caplog, monkeypatch):
         m.step(x[:, 0], m.init_state(1))
     records = [r for r in caplog.records if r.name == "toolenv" and "mamba2 on cpu" in r.getMessage()]
     assert len(records) == 1 and records[0].levelno == logging.WARNING
+
+
+def test_ssd_rejects_mismatched_shapes():
+    x, a, b, c, _ = ssd_inputs(2, 10, 4, 3, 2, 5)
+    with pytest.raises(ValueError, match="do not fit"):
+        ssd_chunked(x, a, b[:, :, :1], c)
+    with pytest.raises(ValueError, match="G dividing H"):
+        ssd_chunked(x, a, torch.randn(2, 10, 3, 5), torch.randn(2, 10, 3, 5))

@@ -18,8 +18,8 @@ import torch.nn.functional as F
 from agents.backbones import kernels
 from agents.backbones.mamba import Mamba
 from agents.backbones.mamba2 import GatedRMSNorm, Mamba2
-from agents.backbones.ssd import ssd_chunked, ssd_step
 from agents.backbones.ssm_scan import selective_scan, selective_scan_step
+from agents.backbones.ssm_ssd import ssd_chunked, ssd_step
 from toolenv import vocab
 
 pytestmark = pytest.mark.gpu

@@ -6,7 +6,7 @@ per B/C group, norm_before_gate=False; out_proj), so a state dict moves between 
 paths run on the same weights. Paths, chosen per call:
 
 - training forward: ``mamba_chunk_scan_combined`` (Triton) when importable, enabled and on CUDA,
-  else ``ssd_chunked`` (agents/backbones/ssd.py, mamba-ssm's ssd_minimal algorithm);
+  else ``ssd_chunked`` (agents/backbones/ssm_ssd.py, mamba-ssm's ssd_minimal algorithm);
 - decoding step: Triton ``selective_state_update``, else ``ssd_step``;
 - convolution: ``causal_conv1d_fn`` / ``causal_conv1d_update`` when installed, else ssm_conv.py;
 - gated RMSNorm: mamba-ssm's Triton ``rmsnorm_fn`` on CUDA, else PyTorch.
@@ -27,8 +27,8 @@ from torch import nn
 from agents.backbones import kernels
 from agents.backbones.mamba import init_dt_bias
 from agents.backbones.residual_lm import ResidualLM, ResidualLMConfig
-from agents.backbones.ssd import ssd_chunked, ssd_step
 from agents.backbones.ssm_conv import causal_conv1d_silu, causal_conv1d_silu_step
+from agents.backbones.ssm_ssd import cpu_chunk, ssd_chunked, ssd_step
 
 _OPS = {
     "training scan": "mamba_chunk_scan_combined",
@@ -36,7 +36,6 @@ _OPS = {
     "gated norm": "rmsnorm_fn",
     "convolution": "causal_conv1d_fn",
 }
-CPU_CHUNK = 64  # chunk length of the PyTorch SSD (the result does not depend on it)
 
 
 class Mamba2Config(ResidualLMConfig):
@@ -112,6 +111,7 @@ class Mamba2Mixer(nn.Module):
         self.out_proj = nn.Linear(self.d_inner, cfg.d_model, bias=False)
         with torch.no_grad():
             self.out_proj.weight /= math.sqrt(cfg.n_layers)  # mamba-ssm's prenorm-residual rescaling
+        self.cpu_chunk = cpu_chunk(cfg.d_state, cfg.headdim)
 
     def _z_xbc_dt(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         w = self.in_proj.weight  # three products instead of one and a split: each part comes out contiguous
@@ -160,7 +160,7 @@ class Mamba2Mixer(nn.Module):
                 delta * A,
                 b.float(),
                 c.float(),
-                chunk=min(CPU_CHUNK, max(h.shape[1], 1)),
+                chunk=min(self.cpu_chunk, max(h.shape[1], 1)),
             )
             y = (y + xf * self.D.float()[:, None]).to(h.dtype)
         y = self.norm(y.flatten(-2), z, use_kernel=kernels.use(kernels.rmsnorm_fn, h, use))
