@@ -1,4 +1,4 @@
-"""RMSNorm and Mamba-2's gated RMSNorm, in PyTorch."""
+"""RMSNorm in PyTorch (Mamba-2's gated, grouped norm lives in mamba2.py)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,7 @@ class RMSNorm(nn.Module):
         self.eps = eps
         self.weight = nn.Parameter(torch.ones(dim))
 
-    def forward(self, x: torch.Tensor, gate: torch.Tensor | None = None) -> torch.Tensor:
-        """``rmsnorm(x * silu(gate)) * weight`` (gated, as Mamba-2's norm_before_gate=False), else plain."""
-        if gate is not None:
-            x = x * nn.functional.silu(gate)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         dtype = x.dtype
         x = x.float()
         x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
