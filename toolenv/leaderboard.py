@@ -217,6 +217,7 @@ def save(path: str | Path, entries: list[LeaderboardEntry] | LeaderboardEntry) -
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w") as f:
         f.write(text + "\n")
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; a leaderboard is meant to be shared
     os.replace(tmp, path)
 
 
