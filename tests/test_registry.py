@@ -1,5 +1,8 @@
 """A task written outside tasks/ registers and works everywhere a built-in does."""
 
+import sys
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -7,34 +10,14 @@ import pytest
 import toolenv
 from toolenv.checks import check_task
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples" / "toolenv-reverse"))
+from toolenv_reverse.task import Reverse as ExampleReverse  # noqa: E402
 
-class Reverse(toolenv.Task):
-    """Reverse a string of letters with one pointer: walk to '=', then read leftwards."""
+
+class Reverse(ExampleReverse):
+    """The example plugin's task (examples/toolenv-reverse), registered here by hand instead."""
 
     name = "test_reverse"
-    max_length = 1000
-
-    def make_tool(self):
-        return toolenv.PointerMemory(1)
-
-    def sample(self, rng, length):
-        self.check_length(length)
-        text = "".join(chr(97 + int(i)) for i in rng.integers(0, 26, size=length))
-        return toolenv.Problem(self.name, length, text + "=", text[::-1], {"text": text})
-
-    def oracle(self, problem):
-        b = toolenv.TrajectoryBuilder(problem.prompt, self.make_tool())
-        while b.read(1) != "=":
-            b.right(1)
-        b.answer()
-        b.left(1)
-        while (c := b.read(1)) != "[BOS]":
-            b.output(c)
-            b.left(1)
-        return b.finish()
-
-    def check(self, problem, output):
-        return output == problem.meta["text"][::-1]
 
 
 def test_outside_task_registers_and_runs_through_gymnasium_make():
