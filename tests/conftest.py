@@ -1,12 +1,16 @@
 import os
 
 import pytest
-from hypothesis import HealthCheck, settings
 
-settings.register_profile(
-    "toolenv", deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow], derandomize=True
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "toolenv"))
+try:  # hypothesis is a dev dependency; GPU images may lack it (their `-m gpu` tests do not need it)
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover
+    settings = None
+if settings is not None:
+    settings.register_profile(
+        "toolenv", deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "toolenv"))
 
 
 def pytest_collection_modifyitems(config, items):
