@@ -2,12 +2,16 @@
 
 Each step every live episode consumes exactly one token: a forced one (a prompt token not yet
 fed, or a pending tool observation) or the token the policy chose at the previous step (the
-agent's action). The env logic of ``ToolEnv`` (roles, [ANS]/[EOS], invalid actions, step
-limits, the no-tool transcript slots) and the pointer tool are vectorized in torch on the
-policy's device, so pointer tasks do no per-episode Python work per token. Tools without a
-vectorized form (SearchMemory) run their reference implementation per episode on the CPU.
-Results equal those of running every episode through ``ToolEnv`` with the same decisions
-(tested). Rewards use ``task.check`` once per finished episode.
+agent's action). ``ToolEnv``'s logic (roles, [ANS]/[EOS], invalid actions, step limits, the
+no-tool transcript slots) runs as table lookups on the policy's device and the tools are
+vectorized (``toolenv.batch_tools``), so pointer, calculator, no-tool and direct episodes do
+no Python work per episode and token. The host is asked whether anything is still running
+only every ``sync_every`` steps (search and plugin tools sync every step; see batch_tools).
+
+Results equal those of playing every episode through ``ToolEnv`` with the same decisions:
+trajectory tokens and roles, outputs, rewards, step counts, tool calls, invalid and truncated
+flags (tested for every task and regime, with the oracle, a noisy policy and untrained LMs).
+Rewards use ``task.check`` once per finished episode.
 """
 
 from __future__ import annotations
@@ -17,44 +21,55 @@ from dataclasses import dataclass
 
 import torch
 
+from toolenv import batch_tools as bt
 from toolenv import vocab
 from toolenv.env import token_accuracy
+from toolenv.errors import ToolEnvError
 from toolenv.policy import TokenPolicy
 from toolenv.problem import Problem
 from toolenv.regimes import check_regime, regime_tool, regime_trajectory
 from toolenv.task import Task
-from toolenv.tools import Calculator, PointerMemory, ToolCommandError
-
-_P0 = vocab.pointer_command(1, "read")
-_N_PTR_TOKENS = vocab.MAX_POINTERS * len(vocab.POINTER_OPS)
-_COMMANDS = sorted(vocab.COMMAND_IDS)
-_READS = [vocab.pointer_command(k, "read") for k in range(1, vocab.MAX_POINTERS + 1)]
-_CHAR_LO, _CHAR_HI = vocab.token_id(" "), vocab.token_id("\n")
+from toolenv.trajectory import Role, Trajectory
 
 
 @dataclass
 class EpisodeResult:
+    """One finished episode. ``correct`` is the env's reward (1.0 exactly when True)."""
+
     problem: Problem
     output: str
     correct: bool
     token_accuracy: float
     steps: int  # agent tokens (env steps)
-    context_tokens: int  # prompt + agent tokens + observations
+    context_tokens: int  # trajectory length: prompt + agent tokens + observations
     tool_calls: int
-    truncated: bool
-    invalid: bool
+    truncated: bool  # cut by the step limit
+    invalid: bool  # ended by an invalid action
     tokens: list[int] | None = None  # the whole context, when recorded
+    roles: list[int] | None = None  # its roles, when recorded by rollout(record=True)
+
+    def trajectory(self) -> Trajectory:
+        """The recorded context as a Trajectory (equal to ``ToolEnv.trajectory()``)."""
+        if self.tokens is None or self.roles is None:
+            raise ValueError("this episode was not recorded; call rollout(..., record=True)")
+        return Trajectory(self.tokens, self.roles)
 
 
 def step_limits(task: Task, problems: Sequence[Problem], regime: str) -> list[int]:
+    """ToolEnv's truncation limit per problem: ``task.step_limit`` of the teacher's action count."""
     return [task.step_limit(sum(1 for _ in regime_trajectory(task, p, regime).actions())) for p in problems]
 
 
-def _grow(buf: torch.Tensor, need: int) -> torch.Tensor:
+def _widen(buf: torch.Tensor, need: int) -> torch.Tensor:
     if need <= buf.shape[1]:
         return buf
     extra = max(need, 2 * buf.shape[1]) - buf.shape[1]
     return torch.cat([buf, buf.new_zeros(buf.shape[0], extra)], dim=1)
+
+
+def _output(content: list[int]) -> str:
+    """The characters the agent wrote after [ANS] (content holds no second [ANS])."""
+    return vocab.text_of(content[content.index(vocab.ANS) + 1:]) if vocab.ANS in content else ""
 
 
 @torch.inference_mode()
@@ -65,175 +80,107 @@ def rollout(
     regime: str = "interactive",
     max_steps: int | None = None,
     record: bool = False,
-    sync_every: int = 16,
+    sync_every: int = 32,
 ) -> list[EpisodeResult]:
-    """Play ``problems`` (one batch) with ``policy``; returns one result per problem, in order."""
+    """Play ``problems`` as one batch with ``policy``; one result per problem, in order.
+
+    ``max_steps`` overrides the per-problem step limit (as ``ToolEnv(max_steps=...)``);
+    ``record`` keeps every episode's tokens and roles. A policy with a ``decide`` method (see
+    ``toolenv.policy.AgentPolicy``) is asked for actions only where the engine needs one.
+    """
     check_regime(regime)
-    dev = policy.device
+    if max_steps is not None and max_steps <= 0:
+        raise ToolEnvError(f"max_steps must be positive, got {max_steps}")
+    if sync_every < 1:
+        raise ToolEnvError(f"sync_every must be >= 1, got {sync_every}")
+    problems = list(problems)
     B = len(problems)
     if B == 0:
         return []
-    limits_list = [max_steps] * B if max_steps is not None else step_limits(task, problems, regime)
-    limits = torch.tensor(limits_list, device=dev)
+    for p in problems:
+        if not isinstance(p, Problem) or p.task != task.name:
+            raise ToolEnvError(f"rollout of task {task.name!r} got {p!r}, not one of its problems")
+    dev = torch.device(policy.device)
     prompts = [vocab.encode(p.prompt) for p in problems]
-    pmax, lmax = max(map(len, prompts)), max(limits_list)
-    tool = regime_tool(task, problems[0], regime)
-    kind = "none" if tool is None else "pointer" if isinstance(tool, PointerMemory) else (
-        "calc" if isinstance(tool, Calculator) else "python")
-    py_tools = None
-    if kind == "python":
-        py_tools = [regime_tool(task, p, regime) for p in problems]
-        for t, pr in zip(py_tools, prompts):
-            t.reset(pr)
-    n_ptr = tool.k if kind == "pointer" else 0
+    if not all(prompts):
+        raise ToolEnvError("the batched engine needs a non-empty prompt for every problem")
+    limits = torch.tensor([max_steps] * B if max_steps is not None else step_limits(task, problems, regime), device=dev)
+    plen = torch.tensor([len(p) for p in prompts], device=dev)
+    pmax = max(map(len, prompts))
 
-    def zeros(*shape, dtype=torch.long):
-        return torch.zeros(*shape, dtype=dtype, device=dev)
-
-    arange = torch.arange(B, device=dev)
-    qbuf = zeros(B, max(pmax, 1))
+    qbuf = torch.zeros(B, pmax + 1, dtype=torch.long)
+    mem = torch.zeros(B, pmax + 2, dtype=torch.long)
+    mem[:, 0] = vocab.BOS
     for b, pr in enumerate(prompts):
-        qbuf[b, : len(pr)] = torch.tensor(pr, device=dev)
-    qhead, qtail = zeros(B), torch.tensor([len(p) for p in prompts], device=dev)
-    mem = zeros(B, pmax + lmax + 1) if kind == "pointer" else None
-    if mem is not None:
-        mem[:, :pmax] = qbuf[:, :pmax]
-    mem_len = qtail.clone()
-    positions = zeros(B, max(n_ptr, 1))
-    out, out_len = zeros(B, lmax + 1), zeros(B)
-    ctx, ctx_len = (zeros(B, pmax + 2 * lmax + 2), zeros(B)) if record else (None, None)
-    steps, tool_calls, context = zeros(B), zeros(B), zeros(B)
-    answered, calc_used = zeros(B, dtype=torch.bool), zeros(B, dtype=torch.bool)
-    slot, in_query = zeros(B), zeros(B, dtype=torch.bool)  # no-tool transcript state
-    live = torch.ones(B, dtype=torch.bool, device=dev)
-    truncated, invalid = zeros(B, dtype=torch.bool), zeros(B, dtype=torch.bool)
-    commands = torch.tensor(_COMMANDS, device=dev)
-    reads = torch.tensor(_READS, device=dev)
+        qbuf[b, : len(pr)] = mem[b, 1 : len(pr) + 1] = torch.tensor(pr)
+    rows = bt.Rows(mem.to(dev), plen + 1, qbuf.to(dev))
+    tool = bt.batch_tool(regime_tool(task, problems[0], regime), regime, [p.answer for p in problems],
+                         lambda: [regime_tool(task, p, regime) for p in problems], prompts)
+    tool.setup(rows)
+    table, kind_table, columns = bt.build_table(tool, dev)
+    S = table.shape[0] // (2 * vocab.VOCAB_SIZE)
 
+    def zeros(dtype=torch.long):
+        return torch.zeros(B, dtype=dtype, device=dev)
+
+    qhead, qtail = zeros(), plen.clone()
+    state, steps, calls, status, context = zeros(), zeros(), zeros(), zeros(), zeros()
+    live = torch.ones(B, dtype=torch.bool, device=dev)
+    ctx = torch.zeros(B, 1, dtype=torch.long, device=dev) if record else None
+    roles = torch.zeros_like(ctx) if record else None
+    decide = getattr(policy, "decide", None)
+
+    if hasattr(policy, "prepare"):  # the oracle's hook: it replays the problems' teacher trajectories
+        policy.prepare(task, problems, regime)
     policy.start(B)
-    choice = zeros(B)
+    choice = zeros()
     t = 0
     while True:
-        if t % sync_every == 0 and not bool(live.any()):
-            break
+        if t % sync_every == 0:  # the engine's only host sync
+            running, longest = torch.stack([(live | (qhead < qtail)).any().long(), rows.mlen.max()]).tolist()
+            if not running:
+                break
+            rows.mem = _widen(rows.mem, longest + sync_every + 1)
+            if record:
+                ctx, roles = _widen(ctx, t + sync_every + 1), _widen(roles, t + sync_every + 1)
         t += 1
         forced = qhead < qtail
-        queued = qbuf.gather(1, qhead.clamp(max=qbuf.shape[1] - 1)[:, None])[:, 0]
-        tok = torch.where(forced, queued, choice)
-        tok = torch.where(live, tok, torch.full_like(tok, vocab.PAD))
-        act = live & ~forced
-        qhead = qhead + (live & forced)
-        context = context + live
+        tok = torch.where(forced, rows.qbuf.gather(1, qhead[:, None])[:, 0], choice)
+        idle = forced >= live  # forced, or finished
+        i = torch.add(state, tok, alpha=2 * S).add_(idle, alpha=S)  # a token id >= V fails here
+        props = tool.resolve(tok, bt.Props(table.index_select(0, i), columns), kind_table, rows)
+        state = props["next"]
+        steps += props["act"]
+        rows.mem.scatter_(1, rows.mlen[:, None], tok[:, None])  # kept only where it is content
+        rows.mlen = rows.mlen + props["content"]
+        n_obs = tool.apply(tok, props, rows)
+        qtail = qtail * forced if n_obs is None else torch.where(forced, qtail, n_obs)
+        qhead = (qhead + 1) * forced
+        calls += props["calls"]
         if record:
-            if int(ctx_len.max()) + 1 >= ctx.shape[1]:
-                ctx = _grow(ctx, ctx.shape[1] + 1)
-            ctx[arange, ctx_len] = torch.where(live, tok, ctx[arange, ctx_len])
-            ctx_len = ctx_len + live
-        steps = steps + act
-        is_cmd = torch.isin(tok, commands)
-
-        # no-tool: which agent tokens stand in a command's or an observation's place
-        imagined = torch.zeros_like(act)
-        if regime == "no-tool":
-            in_slot = act & (slot != 0)
-            slot = torch.where(in_slot & (slot > 0), slot - 1, slot)
-            slot = torch.where(in_slot & (slot < 0) & (tok == vocab.END), torch.zeros_like(slot), slot)
-            in_q = act & ~in_slot & in_query
-            closes = in_q & (tok == vocab.FIND_END)
-            in_query = in_query & ~closes
-            slot = torch.where(closes, torch.full_like(slot, -1), slot)
-            rest = act & ~in_slot & ~in_q
-            slot = torch.where(rest & torch.isin(tok, reads), torch.ones_like(slot), slot)
-            slot = torch.where(rest & (tok == vocab.CALC), torch.full_like(slot, -1), slot)
-            in_query = in_query | (rest & (tok == vocab.FIND))
-            imagined = in_slot | in_q | (rest & is_cmd)
-
-        bad = act & ~imagined & ((tok == vocab.PAD) | (tok == vocab.BOS) | ((tok == vocab.ANS) & answered))
-        proc = act & ~imagined & ~bad
-        content = proc & ~is_cmd
-        if kind == "pointer":
-            idx = tok - _P0
-            is_ptr = (idx >= 0) & (idx < _N_PTR_TOKENS)
-            k, op = (idx // 4).clamp(0, n_ptr - 1), idx % 4
-            ok = proc & is_ptr & (idx // 4 < n_ptr)
-            bad = bad | (proc & is_cmd & ~ok)
-            pos = positions.gather(1, k[:, None])[:, 0]
-            under = mem.gather(1, pos.clamp(0, mem.shape[1] - 1)[:, None])[:, 0]
-            obs = torch.where(pos < 0, vocab.BOS, torch.where(pos >= mem_len, vocab.EOS, under))
-            is_read = ok & (op == 0)
-            qbuf[:, 0] = torch.where(is_read, obs, qbuf[:, 0])
-            qhead = torch.where(is_read, torch.zeros_like(qhead), qhead)
-            qtail = torch.where(is_read, torch.ones_like(qtail), qtail)
-            moved = torch.where(op == 1, (pos - 1).clamp(min=-1), torch.where(op == 2, torch.minimum(pos + 1, mem_len), 0))
-            positions.scatter_(1, k[:, None], torch.where(ok & (op != 0), moved, pos)[:, None])
-            tool_calls = tool_calls + ok
-            write = content & (mem_len < mem.shape[1])
-            mem[arange, mem_len.clamp(max=mem.shape[1] - 1)] = torch.where(write, tok, mem[arange, mem_len.clamp(max=mem.shape[1] - 1)])
-            mem_len = mem_len + write
-        elif kind == "calc":
-            calls = proc & (tok == vocab.CALC)
-            bad = bad | (proc & is_cmd & ~(calls & ~calc_used))
-            first = calls & ~calc_used
-            calc_used = calc_used | calls
-            tool_calls = tool_calls + first
-            for b in first.nonzero()[:, 0].tolist():  # once per episode
-                obs = [*vocab.encode(problems[b].answer), vocab.END]
-                qbuf = _grow(qbuf, len(obs))
-                qbuf[b, : len(obs)] = torch.tensor(obs, device=dev)
-                qhead[b], qtail[b] = 0, len(obs)
-        elif kind == "python":
-            content = torch.zeros_like(content)
-            toks = tok.tolist()
-            for b in proc.nonzero()[:, 0].tolist():
-                try:
-                    obs = py_tools[b].feed(toks[b])
-                except ToolCommandError:
-                    bad[b] = True
-                    continue
-                if obs is None:
-                    content[b] = True
-                    continue
-                tool_calls[b] += toks[b] in vocab.CALL_END_IDS
-                if obs:
-                    qbuf = _grow(qbuf, len(obs))
-                    qbuf[b, : len(obs)] = torch.tensor(obs, device=dev)
-                    qhead[b], qtail[b] = 0, len(obs)
-        # kind == "none": commands are plain tokens, nothing executes
-
-        answered = answered | (content & (tok == vocab.ANS))
-        is_char = (tok >= _CHAR_LO) & (tok <= _CHAR_HI)
-        emit = content & answered & is_char
-        out[arange, out_len] = torch.where(emit, tok, out[arange, out_len])
-        out_len = out_len + emit
-        ended = (content & (tok == vocab.EOS)) | bad
-        invalid = invalid | bad
-        cut = act & ~ended & (steps >= limits)
-        truncated = truncated | cut
-        stopped = live & (ended | cut)
-        live = live & ~ended & ~cut
+            ctx.scatter_(1, context[:, None], tok[:, None])
+            role = torch.where(context < plen, int(Role.PROMPT), int(Role.OBSERVATION))
+            roles.scatter_(1, context[:, None], torch.where(forced, role, props["role"])[:, None])
+        context += live | forced  # a finished row still takes in the observation of its last action
+        status += torch.where(steps >= limits, props["end1"], props["end0"])
+        live = status == 0
         choice = policy.feed(tok, live)
-        if bool((stopped & (qhead < qtail)).any()):  # an observation answers the last action
-            for b in (stopped & (qhead < qtail)).nonzero()[:, 0].tolist():
-                pending = qbuf[b, int(qhead[b]) : int(qtail[b])]
-                context[b] += len(pending)
-                if record:
-                    ctx = _grow(ctx, int(ctx_len[b]) + len(pending) + 1)
-                    ctx[b, int(ctx_len[b]) : int(ctx_len[b]) + len(pending)] = pending
-                    ctx_len[b] += len(pending)
-                qhead[b] = qtail[b]
+        if decide is not None:
+            choice = decide(live & (qhead >= qtail))
 
-    results = []
-    out_cpu, out_len_cpu = out.cpu().tolist(), out_len.cpu().tolist()
-    trunc, inval = truncated.cpu().tolist(), invalid.cpu().tolist()
-    steps_l, calls_l, ctx_l = steps.cpu().tolist(), tool_calls.cpu().tolist(), context.cpu().tolist()
+    mem_rows, mlen_l, plen_l = rows.mem.cpu().tolist(), rows.mlen.cpu().tolist(), plen.cpu().tolist()
+    status_l, steps_l = status.cpu().tolist(), steps.cpu().tolist()
+    calls_l, ctx_l = calls.cpu().tolist(), context.cpu().tolist()
     ctx_rows = ctx.cpu().tolist() if record else None
+    role_rows = roles.cpu().tolist() if record else None
+    results = []
     for b, p in enumerate(problems):
-        output = vocab.text_of(out_cpu[b][: out_len_cpu[b]])
-        finished = not trunc[b] and not inval[b]
-        correct = finished and bool(task.check(p, output))
+        output = _output(mem_rows[b][1 + plen_l[b] : mlen_l[b]])
+        correct = status_l[b] == bt.END_EOS and bool(task.check(p, output))
         results.append(EpisodeResult(
             problem=p, output=output, correct=correct, token_accuracy=token_accuracy(output, p.answer),
-            steps=steps_l[b], context_tokens=ctx_l[b], tool_calls=calls_l[b], truncated=trunc[b], invalid=inval[b],
-            tokens=ctx_rows[b][: ctx_l[b]] if record else None,
+            steps=steps_l[b], context_tokens=ctx_l[b], tool_calls=calls_l[b],
+            truncated=status_l[b] == bt.END_TRUNCATED, invalid=status_l[b] == bt.END_INVALID,
+            tokens=ctx_rows[b][: ctx_l[b]] if record else None, roles=role_rows[b][: ctx_l[b]] if record else None,
         ))
     return results
