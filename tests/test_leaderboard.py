@@ -1,97 +1,66 @@
-"""Leaderboard files validate; malformed ones are rejected naming the field; evaluation resumes."""
+"""Leaderboard files: valid ones load, malformed ones are rejected naming the file and the field;
+statistics, summary, merge, table, plots and the schema document."""
 
 import json
+import os
+import re
+from pathlib import Path
 
+import matplotlib.image
 import pytest
 
-import toolenv
 from toolenv import leaderboard as lb
-from toolenv.evaluate import evaluate
-from toolenv.oracle_policy import OraclePolicy
-from toolenv.plots import plot_task
+from toolenv.plots import plot_all, plot_task
+
+ROOT = Path(__file__).parent.parent
 
 
-class OracleAgent:
-    """The oracle as an Agent (reset/act): replays each episode's teacher trajectory."""
-
-    def __init__(self, task):
-        self.task = task
-
-    def reset(self, batch_size):
-        self.problems = None
-        self.pos = [0] * batch_size
-
-    def act(self, observations):
-        import numpy as np
-
-        if self.problems is None:  # first call: the prompts identify the problems
-            self.plans = [self._plan(o) for o in observations]
-            self.problems = True
-        out = []
-        for b, o in enumerate(observations):
-            self.pos[b] += len(o)
-            out.append(self.plans[b][self.pos[b]] if self.pos[b] < len(self.plans[b]) else 0)
-        return np.array(out, dtype=np.int64)
-
-    def _plan(self, prompt):
-        text = toolenv.vocab.decode(prompt)
-        a, b = text[:-1].split("+")
-        p = toolenv.Problem("addition", len(a), text, str(int(a) + int(b)), {"a": a, "b": b})
-        return self.task.oracle(p).tokens.tolist()
+def make_entry(wins: dict[int, int], episodes=8, name="m", seed=0, trained=(1, 5), task="addition",
+               date="2026-01-01T00:00:00+00:00"):
+    results = []
+    for length, k in sorted(wins.items()):
+        lo, hi = lb.wilson_interval(k, episodes)
+        results.append(lb.LengthResult(
+            length=length, episodes=episodes, exact_accuracy=k / episodes, ci_low=lo, ci_high=hi, token_accuracy=0.9,
+            mean_trajectory_tokens=100.0, mean_agent_tokens=60.0, tool_calls=30.0, truncated=0, invalid=0,
+            seconds=1.0, tokens_per_s=800.0))
+    training = lb.TrainingInfo(lengths=list(trained), steps=10, batch_size=4, seed=seed) if trained else None
+    return lb.LeaderboardEntry(
+        task=task, regime="interactive", tool="pointer(3)", agent=lb.AgentInfo(name=name, backbone="lstm", params=1234),
+        training=training, evaluation=lb.EvalSettings(episodes=episodes, seed=0), results=results,
+        summary=lb.summarize(results, trained[-1] if trained else None), command="pytest",
+        environment=lb.Environment(toolenv="0.1.0", python="3.12"), date=date)
 
 
 def test_wilson_interval_known_values():
-    lo, hi = lb.wilson_interval(8, 10)
-    assert lo == pytest.approx(0.4902, abs=1e-4) and hi == pytest.approx(0.9433, abs=1e-4)
-    lo, hi = lb.wilson_interval(0, 50)
-    assert lo == 0.0 and hi == pytest.approx(0.0714, abs=1e-4)
-    assert lb.wilson_interval(100, 100)[1] == 1.0
+    assert lb.wilson_interval(8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-4)
+    assert lb.wilson_interval(0, 50) == pytest.approx((0.0, 0.0714), abs=1e-4)
+    assert lb.wilson_interval(50, 50) == pytest.approx((0.9287, 1.0), abs=1e-4)
+    assert lb.wilson_interval(1, 2) == pytest.approx((0.0945, 0.9055), abs=1e-4)
+    assert lb.wilson_interval(0, 50)[0] == 0.0 and lb.wilson_interval(50, 50)[1] == 1.0  # exact ends
+    with pytest.raises(ValueError):
+        lb.wilson_interval(0, 0)
 
 
-def _entry(tmp_path, agent=None, lengths=(1, 3), out=None):
-    task = toolenv.get_task("addition")
-    meta = {"agent": {"name": "oracle", "backbone": "oracle", "params": 0},
-            "training": {"lengths": [1, 2], "steps": 0, "batch_size": 1, "seed": 0}, "command": "pytest"}
-    return evaluate(agent or OracleAgent(task), task, lengths, 4, seed=0, out=out, meta=meta, progress=False)
+def test_summary_is_the_papers_n_to_m():
+    entry = make_entry({5: 8, 10: 4, 20: 1, 50: 0})  # 100%, 50%, 12.5%, 0%
+    assert entry.summary.paper_style == "5→20 (12%)" and entry.summary.longest_5pct == 20
+    assert entry.summary.accuracy_at_longest_5pct == 0.125 and entry.summary.max_length_99 == 5
+    assert "5%" in entry.summary.rule and "99%" in entry.summary.rule
+    assert make_entry({5: 0}).summary.paper_style.startswith("5→none")
+    assert make_entry({5: 8}, trained=None).summary.paper_style == "?→5 (100%)"
 
 
-def test_evaluate_scores_the_oracle_perfectly_and_writes_a_valid_file(tmp_path):
-    out = tmp_path / "board.json"
-    entry = _entry(tmp_path, out=out)
-    assert [r.exact_accuracy for r in entry.results] == [1.0, 1.0]
-    assert entry.summary.paper_style == "2→3 (100%)" and entry.summary.max_length_99 == 3
-    assert lb.load(out)[0] == entry
-    md = lb.markdown_table([entry])
-    assert "| oracle | interactive |" in md and "100%" in md
-    assert plot_task([entry], tmp_path / "p.png").stat().st_size > 1000
-
-
-def test_interrupted_evaluation_resumes_from_what_is_written(tmp_path):
-    out = tmp_path / "board.json"
-    _entry(tmp_path, lengths=(1,), out=out)
-
-    class Counting(OracleAgent):
-        calls = 0
-
-        def reset(self, batch_size):
-            Counting.calls += 1
-            super().reset(batch_size)
-
-    entry = _entry(tmp_path, agent=Counting(toolenv.get_task("addition")), lengths=(1, 2), out=out)
-    assert Counting.calls == 1  # only length 2 ran again
-    assert [r.length for r in entry.results] == [1, 2]
-    with pytest.raises(toolenv.ToolEnvError, match="other settings"):
-        evaluate(OracleAgent(toolenv.get_task("addition")), "addition", [1], 5, out=out, progress=False,
-                 meta={"agent": {"name": "oracle", "backbone": "oracle", "params": 0}})
-
-
-def test_tokenpolicy_and_agent_paths_agree(tmp_path):
-    task = toolenv.get_task("addition")
-    problems = [task.problem("test", 2, i) for i in range(4)]
-    a = evaluate(OraclePolicy(task, problems), task, [2], 4, progress=False)
-    b = evaluate(OracleAgent(task), task, [2], 4, progress=False)
-    assert a.results[0].exact_accuracy == b.results[0].exact_accuracy == 1.0
-    assert a.results[0].mean_trajectory_tokens == b.results[0].mean_trajectory_tokens
+def test_files_of_one_entry_or_a_list_round_trip(tmp_path):
+    a, b = make_entry({5: 8}), make_entry({5: 3, 10: 1}, name="n")
+    lb.save(tmp_path / "one.json", a)
+    lb.save(tmp_path / "two.json", [a, b])
+    assert isinstance(json.loads((tmp_path / "one.json").read_text()), dict)
+    assert lb.load(tmp_path / "one.json") == [a] and lb.load(tmp_path / "two.json") == [a, b]
+    assert sorted(os.listdir(tmp_path)) == ["one.json", "two.json"]  # no temporary files left
+    assert (tmp_path / "one.json").stat().st_mode & 0o777 == 0o644
+    lb.upsert(tmp_path / "two.json", make_entry({5: 1}, name="n"))  # same key: replaced
+    assert [e.results[0].exact_accuracy for e in lb.load(tmp_path / "two.json")] == [1.0, 0.125]
 
 
 @pytest.mark.parametrize("edit,field", [
@@ -99,32 +68,81 @@ def test_tokenpolicy_and_agent_paths_agree(tmp_path):
     (lambda d: d["results"][0].update(exact_accuracy=1.5), "results.0.exact_accuracy"),
     (lambda d: d["agent"].update(params=-1), "agent.params"),
     (lambda d: d.update(surprise=1), "surprise"),
-    (lambda d: d["results"][0].update(ci_low=0.99, ci_high=1.0, exact_accuracy=0.5), "results.0"),
+    (lambda d: d["results"][0].update(ci_low=0.1), "results.0"),  # not the Wilson interval
+    (lambda d: d["results"][0].update(exact_accuracy=0.3, ci_low=0.0, ci_high=0.9), "results.0"),  # not k/8
+    (lambda d: d["results"].append(dict(d["results"][0])), "(top level)"),  # a length twice
+    (lambda d: d["summary"].update(paper_style="5→1000 (100%)"), "(top level)"),  # does not follow
+    (lambda d: d["training"].update(lengths="five"), "training.lengths"),
 ])
-def test_malformed_files_are_rejected_naming_the_field(tmp_path, edit, field):
-    entry = _entry(tmp_path)
-    data = json.loads(entry.model_dump_json())
+def test_malformed_files_are_rejected_naming_the_file_and_field(tmp_path, edit, field):
+    data = json.loads(make_entry({5: 8, 10: 6}).model_dump_json())
     edit(data)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([data]))
     with pytest.raises(lb.LeaderboardError) as e:
         lb.load(bad)
-    assert str(bad) in str(e.value) and f"'{field}" in str(e.value)
+    assert str(bad) in str(e.value) and f"field '{field}" in str(e.value) and "[entry 0]" in str(e.value)
 
 
-def test_unknown_schema_version_and_bad_json(tmp_path):
-    data = json.loads(_entry(tmp_path).model_dump_json())
-    data["schema_version"] = "9.9"
-    (tmp_path / "v.json").write_text(json.dumps(data))
-    with pytest.raises(lb.LeaderboardError, match="schema_version"):
+def test_unreadable_files_are_rejected(tmp_path):
+    data = json.loads(make_entry({5: 8}).model_dump_json())
+    cases = {"v.json": json.dumps(data | {"schema_version": "9.9"}), "j.json": "{", "n.json": "[1]"}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(lb.LeaderboardError, match="schema_version.*9.9"):
         lb.load(tmp_path / "v.json")
-    (tmp_path / "j.json").write_text("{")
-    with pytest.raises(lb.LeaderboardError, match="not valid JSON"):
+    with pytest.raises(lb.LeaderboardError, match="j.json: not valid JSON"):
         lb.load(tmp_path / "j.json")
+    with pytest.raises(lb.LeaderboardError, match=r"n.json \[entry 0\]"):
+        lb.load(tmp_path / "n.json")
+    with pytest.raises(lb.LeaderboardError, match="no such file"):
+        lb.load(tmp_path / "missing.json")
+
+
+def test_merge_keeps_the_newest_entry_per_key_and_skips_partial_files(tmp_path):
+    old, new = make_entry({5: 2}, date="2026-01-01T00:00:00+00:00"), make_entry({5: 8}, date="2026-02-01T00:00:00+00:00")
+    other = make_entry({5: 4}, name="a-model", seed=1)
+    lb.save(tmp_path / "x.json", [new, other])
+    lb.save(tmp_path / "y.json", old)
+    lb.save(tmp_path / f"x.json{lb.PARTIAL_MARK}m-interactive.json", make_entry({5: 0}, date="2027-01-01T00:00:00+00:00"))
+    merged = lb.merge(tmp_path)
+    assert merged == [other, new]
+    (tmp_path / "z.json").write_text("{}")
+    with pytest.raises(lb.LeaderboardError, match="z.json"):
+        lb.merge(tmp_path)
+    with pytest.raises(lb.LeaderboardError, match="no such directory"):
+        lb.merge(tmp_path / "nope")
+
+
+def test_markdown_table_has_a_row_per_entry_and_a_column_per_length():
+    md = lb.markdown_table([make_entry({5: 8, 10: 5}), make_entry({5: 8, 20: 0}, name="n"),
+                            make_entry({3: 8}, task="sorting")])
+    assert "### addition" in md and "### sorting" in md
+    head = next(line for line in md.splitlines() if line.startswith("| agent"))
+    assert re.findall(r"\| (5|10|20) ", head) == ["5", "10", "20"]
+    assert "| m | interactive | 1,234 | 0 | 5 | 100% | 62.5% |  | 5→10 (62%) | 5 |" in md
+    assert "| n | interactive | 1,234 | 0 | 5 | 100% |  | 0% | 5→5 (100%) | 5 |" in md
+
+
+def test_plots_one_png_per_task(tmp_path):
+    entries = [make_entry({5: 8, 10: 5, 100: 1}), make_entry({5: 8, 20: 0}, name="n"), make_entry({3: 8}, task="sorting")]
+    paths = plot_all(entries, tmp_path)
+    assert sorted(p.name for p in paths) == ["addition.png", "sorting.png"]
+    image = matplotlib.image.imread(paths[0])
+    assert image.ndim == 3 and image.shape[0] > 200 and image.std() > 0.05
+    with pytest.raises(ValueError, match="no entries"):
+        plot_task([], tmp_path / "empty.png")
+
+
+def test_schema_document_is_current():
+    doc = (ROOT / "docs" / "leaderboard.md").read_text()
+    block = re.search(r"<!-- schema -->\s*```json\n(.*?)```", doc, re.DOTALL)
+    assert block, "docs/leaderboard.md lost its schema block"
+    assert json.loads(block.group(1)) == lb.LeaderboardEntry.model_json_schema(), (
+        "docs/leaderboard.md's schema is stale: paste the output of `toolenv leaderboard --schema`")
 
 
 def test_committed_leaderboards_validate():
-    from pathlib import Path
-
-    for path in Path(__file__).parent.parent.joinpath("leaderboards").glob("*.json"):
+    paths = list((ROOT / "leaderboards").glob("*.json"))
+    for path in paths:
         assert lb.load(path)

@@ -1,12 +1,15 @@
 """evaluate(): score an agent across a grid of lengths on fixed test sets.
 
 For each length, the evaluation set is ``task.problem("test", length, i, seed)`` for
-``i < episodes``: the same problems on every machine, never seen in training. TokenPolicy agents
-(``start``/``feed``, e.g. LMAgent) run on the batched engine; other Agent-protocol agents run
-through ToolEnv. Episodes that hit the step limit or act invalidly count as wrong.
+``i < episodes``: the same problems on every machine, never seen in training. Every agent runs
+on the batched engine (``toolenv.rollout``): TokenPolicy agents (``start``/``feed``, e.g.
+LMAgent) directly, other Agent-protocol agents (``reset``/``act``) through ``AgentPolicy``.
+Episodes that hit the step limit or act invalidly count as wrong; they never stop the run.
 
 With ``out``, the leaderboard entry is rewritten (atomically) after every length, and a later
-call with the same settings resumes: lengths already in the file are not run again.
+call with the same settings resumes: lengths already in the file are not run again. A file
+written with other settings (task, regime, episodes, seed, step limit, agent or its training)
+is refused rather than mixed.
 """
 
 from __future__ import annotations
@@ -19,12 +22,17 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from toolenv import leaderboard as lb
-from toolenv.env_loop import env_rollout
 from toolenv.errors import ToolEnvError
+from toolenv.policy import AgentPolicy, is_agent, is_token_policy
 from toolenv.regimes import check_regime
 from toolenv.registry import get_task
 from toolenv.rollout import EpisodeResult, rollout
 from toolenv.task import Task
+
+_TOOL_OF_REGIME = {"no-tool": "none", "direct": "none", "single-turn": "calculator"}
+
+EvalResult = lb.LeaderboardEntry
+"""What ``evaluate`` returns: the leaderboard entry (per-length results, summary, settings)."""
 
 
 def length_result(length: int, results: Sequence[EpisodeResult], seconds: float) -> lb.LengthResult:
@@ -33,7 +41,7 @@ def length_result(length: int, results: Sequence[EpisodeResult], seconds: float)
     lo, hi = lb.wilson_interval(wins, n)
     ctx = sum(r.context_tokens for r in results)
     return lb.LengthResult(
-        length=length, episodes=n, exact_accuracy=wins / n, ci_low=min(lo, wins / n), ci_high=max(hi, wins / n),
+        length=length, episodes=n, exact_accuracy=wins / n, ci_low=lo, ci_high=hi,
         token_accuracy=sum(r.token_accuracy for r in results) / n, mean_trajectory_tokens=ctx / n,
         mean_agent_tokens=sum(r.steps for r in results) / n, tool_calls=sum(r.tool_calls for r in results) / n,
         truncated=sum(r.truncated for r in results), invalid=sum(r.invalid for r in results),
@@ -41,12 +49,27 @@ def length_result(length: int, results: Sequence[EpisodeResult], seconds: float)
     )
 
 
-def _play(agent, task: Task, problems, regime: str, max_steps: int | None) -> list[EpisodeResult]:
-    if hasattr(agent, "start") and hasattr(agent, "feed") and hasattr(agent, "device"):
-        return rollout(agent, task, problems, regime, max_steps=max_steps)
-    if hasattr(agent, "reset") and hasattr(agent, "act"):
-        return env_rollout(agent, task, problems, regime, max_steps=max_steps)
-    raise ToolEnvError(f"{type(agent).__name__} is neither a TokenPolicy (start/feed) nor an Agent (reset/act)")
+def as_policy(agent: Any):
+    """The TokenPolicy that plays ``agent``: itself, or an AgentPolicy around an Agent."""
+    if is_token_policy(agent):
+        return agent
+    if is_agent(agent):
+        return AgentPolicy(agent)
+    raise ToolEnvError(f"{type(agent).__name__} is neither a TokenPolicy (device/start/feed) nor an Agent (reset/act)")
+
+
+def _same_run(previous: lb.LeaderboardEntry, current: lb.LeaderboardEntry) -> list[str]:
+    """Names of the settings that differ between a partial file and this evaluation."""
+    def training(e):
+        return None if e.training is None else (e.training.lengths, e.training.steps, e.training.seed)
+
+    checks = {
+        "task": (previous.task, current.task), "regime": (previous.regime, current.regime),
+        "evaluation": (previous.evaluation, current.evaluation),
+        "agent": (previous.agent.model_dump(exclude={"checkpoint"}), current.agent.model_dump(exclude={"checkpoint"})),
+        "training": (training(previous), training(current)),
+    }
+    return [name for name, (a, b) in checks.items() if a != b]
 
 
 def evaluate(
@@ -61,41 +84,52 @@ def evaluate(
     out: str | Path | None = None,
     meta: dict[str, Any] | None = None,
     progress: bool = True,
-) -> lb.LeaderboardEntry:
+) -> EvalResult:
     """Score ``agent`` at every length; returns the leaderboard entry (also written to ``out``).
 
+    ``agent``: a TokenPolicy or an Agent. ``max_steps`` overrides the task's step limit.
     ``meta`` fills the entry's descriptive fields: ``agent`` (AgentInfo fields), ``training``
     (TrainingInfo fields or None), ``command``, ``device``.
     """
     task = get_task(task)
     check_regime(regime)
-    if episodes < 1:
-        raise ToolEnvError(f"episodes must be >= 1, got {episodes}")
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < 1:
+        raise ToolEnvError(f"episodes must be a positive integer, got {episodes!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ToolEnvError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if max_steps is not None and max_steps < 1:
+        raise ToolEnvError(f"max_steps must be positive, got {max_steps}")
     lengths = sorted(set(lengths))
+    if not lengths:
+        raise ToolEnvError("no lengths to evaluate")
     for n in lengths:
         task.check_length(n)
+    policy = as_policy(agent)
     meta = dict(meta or {})
     agent_info = lb.AgentInfo(**meta.get("agent", {"name": type(agent).__name__, "backbone": "custom", "params": 0}))
     training = lb.TrainingInfo(**meta["training"]) if meta.get("training") else None
-    settings = lb.EvalSettings(episodes=episodes, seed=seed)
+    settings = lb.EvalSettings(episodes=episodes, seed=seed, max_steps=max_steps)
     done: dict[int, lb.LengthResult] = {}
-    if out is not None and Path(out).exists():
-        previous = lb.load(out)[0]
-        same = (previous.task, previous.regime, previous.evaluation, previous.agent.name) == (
-            task.name, regime, settings, agent_info.name)
-        if not same:
-            raise ToolEnvError(f"{out} holds an evaluation with other settings; remove it or choose another file")
-        done = {r.length: r for r in previous.results}
 
     def entry() -> lb.LeaderboardEntry:
         results = [done[n] for n in sorted(done)]
         trained_max = training.lengths[-1] if training else None
         return lb.LeaderboardEntry(
-            task=task.name, regime=regime, tool=task.tool_spec if regime == "interactive" else regime,
+            task=task.name, regime=regime, tool=_TOOL_OF_REGIME.get(regime) or task.tool_spec,
             agent=agent_info, training=training, evaluation=settings, results=results,
             summary=lb.summarize(results, trained_max), command=meta.get("command", ""),
             environment=lb.environment(meta.get("device")), date=lb.now(),
         )
+
+    if out is not None and Path(out).exists():
+        previous = lb.load(out)
+        if len(previous) != 1:
+            raise ToolEnvError(f"{out} holds {len(previous)} entries; an evaluation resumes from a file of one")
+        differ = _same_run(previous[0], entry())
+        if differ:
+            raise ToolEnvError(f"{out} holds an evaluation with other settings ({', '.join(differ)}); "
+                               "remove it or choose another file")
+        done = {r.length: r for r in previous[0].results}
 
     todo = [n for n in lengths if n not in done]
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -107,7 +141,7 @@ def evaluate(
             results: list[EpisodeResult] = []
             for start in range(0, episodes, batch_size):
                 problems = [task.problem("test", n, i, seed) for i in range(start, min(episodes, start + batch_size))]
-                results += _play(agent, task, problems, regime, max_steps)
+                results += rollout(policy, task, problems, regime, max_steps=max_steps)
                 bar.update(job, advance=len(problems), info=f"length {n}")
             done[n] = length_result(n, results, time.perf_counter() - t0)
             bar.update(job, info=f"length {n}: {done[n].exact_accuracy:.0%}")

@@ -23,6 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from toolenv.errors import ToolEnvError
 
 SCHEMA_VERSION = "1.0"
+SUMMARY_RULE = (
+    "m = largest tested length with exact accuracy >= 5%, p = the accuracy there; paper_style = "
+    "'n→m (p%)' with n = largest training length (paper, Table 1); max_length_99 = largest tested "
+    "length with exact accuracy >= 99%. Accuracy = exact match of the whole output over `episodes` "
+    "fixed test problems; truncated and invalid episodes count as wrong."
+)
 
 
 class LeaderboardError(ToolEnvError):
@@ -34,62 +40,75 @@ class _Model(BaseModel):
 
 
 class AgentInfo(_Model):
-    name: str = Field(description="display name, e.g. 'mamba2-tiny'")
+    name: str = Field(min_length=1, description="display name, e.g. 'mamba2-tiny'")
     backbone: str = Field(description="registered backbone name, or 'oracle'")
     params: int = Field(ge=0, description="parameter count, from the code")
     config: dict[str, Any] = Field(default_factory=dict, description="the backbone's full config")
-    checkpoint: str | None = None
+    checkpoint: str | None = Field(default=None, description="where the weights were loaded from")
 
 
 class TrainingInfo(_Model):
-    lengths: list[int] = Field(description="[min, max] training lengths of the scored task")
-    steps: int = Field(ge=0)
-    batch_size: int = Field(ge=1)
-    seed: int
+    lengths: list[int] = Field(min_length=1, description="[min, max] training lengths of the scored task")
+    steps: int = Field(ge=0, description="optimizer steps")
+    batch_size: int = Field(ge=1, description="episodes per optimizer step")
+    seed: int = Field(description="training seed")
     tasks: list[dict[str, Any]] = Field(default_factory=list, description="the task mixture (name, max_length, weight)")
-    lr: float | None = None
-    wall_time_s: float | None = Field(default=None, ge=0)
-    device: str | None = None
+    lr: float | None = Field(default=None, description="peak learning rate")
+    wall_time_s: float | None = Field(default=None, ge=0, description="training wall time, seconds")
+    device: str | None = Field(default=None, description="where it trained, e.g. 'cpu', 'cuda'")
 
 
 class EvalSettings(_Model):
-    episodes: int = Field(ge=1, description="problems per length")
+    episodes: int = Field(ge=1, description="problems per length: Task.problem('test', length, i, seed), i < episodes")
     seed: int = Field(description="index of the fixed evaluation set (Task.problem(..., seed))")
-    split: Literal["test"] = "test"
-    metric: Literal["exact_match"] = "exact_match"
-    decoding: str = "greedy"
-    step_limit: str = "Task.step_limit(oracle agent tokens); truncated episodes count as wrong"
-    interval: Literal["wilson95"] = "wilson95"
+    split: Literal["test"] = Field(default="test", description="evaluation problems come from the test stream only")
+    metric: Literal["exact_match"] = Field(default="exact_match", description="an episode counts when task.check "
+                                           "accepts its whole output and it ended with [EOS]")
+    decoding: str = Field(default="greedy", description="how the agent picks tokens")
+    step_limit: str = Field(default="Task.step_limit(oracle agent tokens); truncated episodes count as wrong",
+                            description="the truncation rule")
+    max_steps: int | None = Field(default=None, ge=1, description="a fixed step limit that replaced the task's, if any")
+    interval: Literal["wilson95"] = Field(default="wilson95", description="ci_low/ci_high: Wilson score interval, 95%")
 
 
 class LengthResult(_Model):
-    length: int = Field(ge=1)
-    episodes: int = Field(ge=1)
-    exact_accuracy: float = Field(ge=0, le=1)
-    ci_low: float = Field(ge=0, le=1)
-    ci_high: float = Field(ge=0, le=1)
-    token_accuracy: float = Field(ge=0, le=1)
-    mean_trajectory_tokens: float = Field(ge=0)
-    mean_agent_tokens: float = Field(ge=0)
+    length: int = Field(ge=1, description="the task's problem size (digits, items, statements...)")
+    episodes: int = Field(ge=1, description="problems played at this length")
+    exact_accuracy: float = Field(ge=0, le=1, description="fraction of episodes with reward 1 (k / episodes)")
+    ci_low: float = Field(ge=0, le=1, description="Wilson 95% interval, lower end")
+    ci_high: float = Field(ge=0, le=1, description="Wilson 95% interval, upper end")
+    token_accuracy: float = Field(ge=0, le=1, description="mean over episodes of the fraction of answer "
+                                  "positions the output gets right (over the longer of the two)")
+    mean_trajectory_tokens: float = Field(ge=0, description="context length per episode: prompt, agent tokens, observations")
+    mean_agent_tokens: float = Field(ge=0, description="agent tokens (env steps) per episode")
     tool_calls: float = Field(ge=0, description="tool commands per episode")
     truncated: int = Field(ge=0, description="episodes cut by the step limit")
     invalid: int = Field(ge=0, description="episodes ended by an invalid action")
-    seconds: float = Field(ge=0)
+    seconds: float = Field(ge=0, description="wall time of this length (problems, rollouts, checks)")
     tokens_per_s: float = Field(ge=0, description="context tokens processed per second")
 
     @model_validator(mode="after")
-    def _interval(self):
-        if not self.ci_low <= self.exact_accuracy <= self.ci_high:
-            raise ValueError(f"exact_accuracy {self.exact_accuracy} outside [ci_low, ci_high]")
+    def _consistent(self):
+        wins = round(self.exact_accuracy * self.episodes)
+        if abs(wins / self.episodes - self.exact_accuracy) > 1e-9:
+            raise ValueError(f"exact_accuracy {self.exact_accuracy} is not a count out of {self.episodes} episodes")
+        lo, hi = wilson_interval(wins, self.episodes)
+        if abs(lo - self.ci_low) > 1e-6 or abs(hi - self.ci_high) > 1e-6:
+            raise ValueError(f"[ci_low, ci_high] = [{self.ci_low}, {self.ci_high}] is not the Wilson 95% interval "
+                             f"of {wins}/{self.episodes}: [{lo:.6f}, {hi:.6f}]")
+        if self.truncated + self.invalid > self.episodes - wins:
+            raise ValueError(f"{self.truncated} truncated + {self.invalid} invalid episodes, but only "
+                             f"{self.episodes - wins} were wrong")
         return self
 
 
 class Summary(_Model):
     trained_max: int | None = Field(description="largest training length (n)")
     longest_5pct: int | None = Field(description="largest tested length with accuracy >= 5% (m)")
-    accuracy_at_longest_5pct: float | None = None
+    accuracy_at_longest_5pct: float | None = Field(default=None, description="the accuracy at m (p)")
     max_length_99: int | None = Field(description="largest tested length with accuracy >= 99%")
     paper_style: str = Field(description="'n→m (p%)' as in the paper's Table 1")
+    rule: str = Field(default=SUMMARY_RULE, description="how the summary is computed from the results")
 
 
 class Environment(_Model):
@@ -116,7 +135,20 @@ class LeaderboardEntry(_Model):
     environment: Environment
     date: str
 
+    @model_validator(mode="after")
+    def _derived(self):
+        lengths = [r.length for r in self.results]
+        if lengths != sorted(set(lengths)):
+            raise ValueError(f"results: lengths must be increasing and distinct, got {lengths}")
+        trained_max = self.training.lengths[-1] if self.training else None
+        expected = summarize(self.results, trained_max)
+        if self.summary != expected:
+            raise ValueError(f"summary does not follow from results and training.lengths (expected {expected.paper_style!r}, "
+                             f"max_length_99={expected.max_length_99})")
+        return self
+
     def key(self) -> tuple:
+        """Identity on a leaderboard: (task, regime, agent name, training seed)."""
         return (self.task, self.regime, self.agent.name, self.training.seed if self.training else None)
 
 
@@ -160,7 +192,7 @@ def environment(device: str | None = None) -> Environment:
     except ImportError:  # pragma: no cover
         torch_v, hw = None, None
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False,
                                 cwd=Path(__file__).parent).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         commit = None
@@ -229,12 +261,29 @@ def upsert(path: str | Path, entry: LeaderboardEntry) -> None:
     save(path, entries)
 
 
+PARTIAL_MARK = ".partial-"
+"""Files whose name contains this are evaluations in progress (``toolenv eval``); merge skips them."""
+
+
 def merge(directory: str | Path) -> list[LeaderboardEntry]:
-    """Every entry of every ``*.json`` file in ``directory`` (sorted by task, regime, agent)."""
-    entries = []
-    for path in sorted(Path(directory).glob("*.json")):
-        entries.extend(load(path))
-    return sorted(entries, key=lambda e: (e.task, e.regime, e.agent.name, e.training.seed if e.training else -1))
+    """Every entry of every ``*.json`` file in ``directory`` (not the ``.partial-`` ones), one
+    per key (task, regime, agent, seed): the newest by ``date`` wins. Sorted by task, regime,
+    agent, seed. Any malformed file raises LeaderboardError naming it."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise LeaderboardError(f"{directory}: no such directory")
+    best: dict[tuple, LeaderboardEntry] = {}
+    for path in sorted(directory.glob("*.json")):
+        if PARTIAL_MARK in path.name:
+            continue
+        for e in load(path):
+            if e.key() not in best or e.date > best[e.key()].date:
+                best[e.key()] = e
+    return sorted(best.values(), key=lambda e: (e.task, e.regime, e.agent.name, e.training.seed if e.training else -1))
+
+
+def _percent(x: float) -> str:
+    return f"{x:.0%}" if x in (0.0, 1.0) else f"{x:.1%}"
 
 
 def markdown_table(entries: list[LeaderboardEntry]) -> str:
@@ -249,7 +298,7 @@ def markdown_table(entries: list[LeaderboardEntry]) -> str:
             acc = {r.length: r.exact_accuracy for r in e.results}
             cells = [e.agent.name, e.regime, f"{e.agent.params:,}", str(e.training.seed) if e.training else "-",
                      str(e.summary.trained_max or "-"),
-                     *[f"{acc[n]:.0%}" if n in acc else "" for n in lengths],
+                     *[_percent(acc[n]) if n in acc else "" for n in lengths],
                      e.summary.paper_style, str(e.summary.max_length_99 or "-")]
             rows.append("| " + " | ".join(cells) + " |")
         out.append("\n".join(rows))

@@ -7,19 +7,22 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from toolenv.leaderboard import LeaderboardEntry  # noqa: E402
+from toolenv.leaderboard import LeaderboardEntry
 
 
 def plot_task(entries: list[LeaderboardEntry], path: str | Path, title: str | None = None) -> Path:
-    """Exact accuracy (with its Wilson 95% interval) against length, log x-axis; the training
-    range [1, max trained length] shaded."""
+    """Exact accuracy (error bars: its Wilson 95% interval) against length, log x-axis, one line
+    per entry; the training range (smallest to largest training length of the entries) shaded."""
+    if not entries:
+        raise ValueError("no entries to plot")
     path = Path(path)
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
-    trained = [e.summary.trained_max for e in entries if e.summary.trained_max]
+    trained = [e.training.lengths for e in entries if e.training]
     if trained:
-        ax.axvspan(1, max(trained), color="0.9", label=f"training lengths (≤{max(trained)})")
+        lo, hi = min(t[0] for t in trained), max(t[-1] for t in trained)
+        ax.axvspan(lo, hi, color="0.9", label=f"training lengths ({lo}–{hi})")
     for e in entries:
         rs = sorted(e.results, key=lambda r: r.length)
         x = [r.length for r in rs]

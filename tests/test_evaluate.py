@@ -1,0 +1,176 @@
+"""evaluate(): fixed test sets per length, scores, summary, resumable output, both agent kinds."""
+
+from typing import ClassVar
+
+import numpy as np
+import pytest
+import torch
+
+import toolenv
+from toolenv import leaderboard as lb
+from toolenv.evaluate import evaluate
+from toolenv.oracle_policy import OraclePolicy
+
+META = {"agent": {"name": "oracle", "backbone": "oracle", "params": 0},
+        "training": {"lengths": [1, 2], "steps": 0, "batch_size": 1, "seed": 0}, "command": "pytest"}
+
+
+class OracleAgent:
+    """The teacher as an Agent (reset/act); it recognises its problem from the prompt."""
+
+    def __init__(self, task):
+        self.task = task
+
+    def reset(self, batch_size):
+        self.plans, self.pos = [None] * batch_size, [0] * batch_size
+
+    def act(self, observations):
+        out = np.zeros(len(observations), dtype=np.int64)
+        for b, o in enumerate(observations):
+            if len(o) == 0:
+                continue
+            if self.plans[b] is None:
+                text = toolenv.vocab.decode(o)
+                x, y = text[:-1].split("+")
+                p = toolenv.Problem("addition", len(x), text, str(int(x) + int(y)), {"a": x, "b": y})
+                self.plans[b] = self.task.oracle(p).tokens.tolist()
+            self.pos[b] += len(o)
+            out[b] = self.plans[b][self.pos[b]]
+        return out
+
+
+class Fumbler(OraclePolicy):
+    """The teacher, except: on problems 1 and 3 (mod 4) it gets the first answer digit wrong;
+    on problem 2 it only ever moves pointer 1 right, until the step limit cuts it."""
+
+    def prepare(self, task, problems, regime):
+        super().prepare(task, problems, regime)
+        first = []
+        for p in problems:
+            t = task.oracle(p)
+            first.append(next(i for i, (tok, role) in enumerate(zip(t.tokens, t.roles))
+                              if role == toolenv.Role.OUTPUT and toolenv.vocab.is_char(tok)))
+        self.first_out = torch.tensor(first)
+
+    def start(self, batch_size):
+        super().start(batch_size)
+        self.kind = torch.arange(batch_size) % 4
+
+    def feed(self, tokens, active):
+        choice = super().feed(tokens, active).clone()
+        wrong = (self.kind % 2 == 1) & (self.pos == self.first_out)
+        zero = toolenv.vocab.token_id("0")
+        choice[wrong] = zero + (choice[wrong] - zero + 1) % 10
+        choice[self.kind == 2] = toolenv.vocab.pointer_command(1, "right")
+        return choice
+
+
+def test_oracle_scores_perfectly_and_the_summary_follows(tmp_path):
+    task = toolenv.get_task("addition")
+    entry = evaluate(OraclePolicy(), task, [3, 1, 2], 4, meta=META, progress=False, out=tmp_path / "e.json")
+    assert [r.length for r in entry.results] == [1, 2, 3]
+    assert all(r.exact_accuracy == 1.0 and r.token_accuracy == 1.0 for r in entry.results)
+    assert entry.summary.paper_style == "2→3 (100%)" and entry.summary.max_length_99 == 3
+    assert entry.tool == "pointer(3)" and entry.evaluation.episodes == 4
+    r = entry.results[2]
+    problems = [task.problem("test", 3, i) for i in range(4)]
+    plays = [list(task.oracle(p).actions()) for p in problems]
+    assert r.mean_agent_tokens == sum(map(len, plays)) / 4
+    assert r.mean_trajectory_tokens == sum(len(task.oracle(p)) for p in problems) / 4
+    assert r.tool_calls > 0 and r.tokens_per_s > 0 and r.truncated == r.invalid == 0
+    assert lb.load(tmp_path / "e.json") == [entry]
+
+
+def test_mistakes_and_truncations_count_as_wrong_without_stopping(tmp_path):
+    entry = evaluate(Fumbler(), "addition", [2, 3], 8, meta=META, progress=False)
+    for r in entry.results:
+        assert r.exact_accuracy == 0.25  # kinds 0 right; 1 and 3 wrong digit; 2 truncated
+        assert r.truncated == 2 and r.invalid == 0
+        assert 0.25 < r.token_accuracy < 1
+        assert (r.ci_low, r.ci_high) == pytest.approx(lb.wilson_interval(2, 8))
+    assert entry.summary.paper_style == "2→3 (25%)" and entry.summary.max_length_99 is None
+
+
+def test_evaluation_set_is_the_fixed_test_stream():
+    task = toolenv.get_task("addition")
+    seen = []
+
+    class Spy(OraclePolicy):
+        def prepare(self, task, problems, regime):
+            seen.extend(problems)
+            super().prepare(task, problems, regime)
+
+    evaluate(Spy(), task, [4], 5, seed=3, batch_size=2, progress=False)
+    assert seen == [task.problem("test", 4, i, 3) for i in range(5)]
+    assert all(task.split_of(p) == "test" for p in seen)
+
+
+def test_agent_and_tokenpolicy_paths_agree():
+    task = toolenv.get_task("addition")
+    a = evaluate(OraclePolicy(), task, [2], 4, progress=False)
+    b = evaluate(OracleAgent(task), task, [2], 4, progress=False)
+    skip = {"seconds", "tokens_per_s"}
+    assert a.results[0].model_dump(exclude=skip) == b.results[0].model_dump(exclude=skip)
+    assert a.results[0].exact_accuracy == 1.0
+
+
+def test_interrupted_evaluation_resumes_from_what_is_written(tmp_path):
+    out = tmp_path / "partial.json"
+
+    class Interrupted(OracleAgent):
+        lengths_started: ClassVar[list[int]] = []
+
+        def act(self, observations):
+            n = (len(observations[0]) - 2) // 2 if self.plans[0] is None else None
+            if n is not None:
+                Interrupted.lengths_started.append(n)
+                if n == 3:
+                    raise KeyboardInterrupt
+            return super().act(observations)
+
+    task = toolenv.get_task("addition")
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(Interrupted(task), task, [1, 2, 3, 4], 3, batch_size=3, meta=META, out=out, progress=False)
+    assert [r.length for r in lb.load(out)[0].results] == [1, 2]  # finished lengths are on disk
+
+    Interrupted.lengths_started = []
+    resumed = evaluate(Interrupted(task), task, [1, 2, 4], 3, batch_size=3, meta=META, out=out, progress=False)
+    assert Interrupted.lengths_started == [4]  # lengths 1 and 2 were not played again
+    assert [r.length for r in resumed.results] == [1, 2, 4] and lb.load(out) == [resumed]
+    fresh = evaluate(OracleAgent(task), task, [1, 2, 4], 3, meta=META, progress=False)
+    skip = {"seconds", "tokens_per_s"}
+    assert [r.model_dump(exclude=skip) for r in resumed.results] == [r.model_dump(exclude=skip) for r in fresh.results]
+
+
+@pytest.mark.parametrize("change,named", [
+    ({"episodes": 4}, "evaluation"), ({"seed": 1}, "evaluation"), ({"max_steps": 500}, "evaluation"),
+    ({"regime": "direct"}, "regime"), ({"meta": {**META, "agent": {**META["agent"], "name": "x"}}}, "agent"),
+    ({"meta": {**META, "training": {**META["training"], "steps": 9}}}, "training"),
+])
+def test_resume_refuses_a_file_with_other_settings(tmp_path, change, named):
+    out = tmp_path / "partial.json"
+    evaluate(OraclePolicy(), "addition", [1], 3, meta=META, out=out, progress=False)
+    args = {"episodes": 3, "meta": META, "out": out, "progress": False} | change
+    with pytest.raises(toolenv.ToolEnvError, match=f"other settings \\({named}"):
+        evaluate(OraclePolicy(), "addition", [1, 2], **args)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"episodes": 0}, "episodes"), ({"batch_size": 0}, "batch_size"), ({"lengths": [0]}, "length 0"),
+    ({"lengths": []}, "no lengths"), ({"regime": "telepathy"}, "regime"), ({"max_steps": 0}, "max_steps"),
+])
+def test_bad_arguments_are_named(kwargs, message):
+    args = {"lengths": [1], "episodes": 2, "progress": False} | kwargs
+    with pytest.raises(toolenv.ToolEnvError, match=message):
+        evaluate(OraclePolicy(), "addition", **args)
+    with pytest.raises(toolenv.ToolEnvError, match="neither a TokenPolicy"):
+        evaluate(object(), "addition", [1], 1, progress=False)
+
+
+def test_every_regime_of_every_task_evaluates_the_teacher_perfectly():
+    for name in toolenv.list_tasks():
+        task = toolenv.get_task(name)
+        for regime in toolenv.REGIMES:
+            entry = evaluate(OraclePolicy(), task, [task.min_length], 2, regime=regime, progress=False)
+            assert entry.results[0].exact_accuracy == 1.0, (name, regime)
+            assert entry.tool == {"interactive": task.tool_spec, "single-turn": "calculator"}.get(regime, "none")
