@@ -32,12 +32,15 @@ class Backbone(nn.Module, ABC):
       no token: their state is left as it was (their logits are unspecified).
 
     Class attributes: ``name`` (registry name), ``config_class``, ``presets`` (``tiny``,
-    ``small``, ``paper`` -> config overrides).
+    ``small``, ``paper`` -> config overrides), ``fixed_state`` (True when the state is a pytree
+    of tensors whose shapes never change and ``step`` does no host work: rollouts may then be
+    captured in CUDA graphs).
     """
 
     name: ClassVar[str]
     config_class: ClassVar[type[BackboneConfig]]
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    fixed_state: ClassVar[bool] = False
 
     def __init__(self, config: BackboneConfig) -> None:
         super().__init__()

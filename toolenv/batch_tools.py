@@ -116,6 +116,7 @@ class BatchTool:
     (:meth:`imagined`, :meth:`command`), their own table columns and the effects (:meth:`apply`)."""
 
     n_modes = 1
+    host_free = True  # no host work per step: the engine may capture its steps in a CUDA graph
 
     def imagined(self, mode: int, token: int) -> tuple[int, int] | None:
         """(kind, next mode) for tokens judged before the [PAD]/[BOS]/[ANS] check (no-tool)."""
@@ -260,6 +261,7 @@ class BatchSearchMemory(BatchTool):
     search for that episode on the CPU."""
 
     n_modes = 3
+    host_free = False
 
     def command(self, mode: int, token: int) -> tuple[int, int] | None:
         if mode == 0:
@@ -292,6 +294,8 @@ class BatchSearchMemory(BatchTool):
 class PythonTools(BatchTool):
     """Any other tool: each episode's reference ``Tool.feed`` decides every agent token that
     passed the [PAD]/[BOS]/[ANS] check (content, a command with its observation, or invalid)."""
+
+    host_free = False
 
     def __init__(self, tools: Sequence[Tool], prompts: Sequence[Sequence[int]]) -> None:
         self.tools = list(tools)

@@ -48,3 +48,12 @@ class OraclePolicy:
     def feed(self, tokens: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
         self.pos.add_(active).clamp_(max=self.plans.shape[1] - 1)
         return self.plans.gather(1, self.pos[:, None])[:, 0]
+
+    @property
+    def graph_state(self) -> torch.Tensor:
+        """Each row's position in its plan (see ``TokenPolicy``: capturable in CUDA graphs)."""
+        return self.pos
+
+    @graph_state.setter
+    def graph_state(self, value: torch.Tensor) -> None:
+        self.pos = value

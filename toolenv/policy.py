@@ -22,6 +22,12 @@ class TokenPolicy(Protocol):
     next token for every row (int64 [B] on ``device``); the engine uses it only where the next
     token is the agent's to choose.
 
+    Optional: a ``graph_state`` attribute, the policy's whole per-step mutable state as a pytree
+    of tensors of fixed shapes (None: not capturable), readable and assignable. Where it is
+    given and ``feed`` does no host work, ``rollout`` may capture ``feed`` in a CUDA graph: it
+    re-assigns ``graph_state`` to static tensors of the same structure, and ``feed`` must read
+    its state from there (and may replace it with new tensors, or change it in place).
+
     Optional: a ``decide(need[B] bool) -> int64 [B]`` method. The engine then calls it after
     every ``feed`` with the rows whose next token is the agent's, and uses its choices instead
     (for policies that must know when a decision is due; see AgentPolicy).

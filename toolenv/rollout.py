@@ -67,6 +67,77 @@ def _widen(buf: torch.Tensor, need: int) -> torch.Tensor:
     return torch.cat([buf, buf.new_zeros(buf.shape[0], extra)], dim=1)
 
 
+def graphs_apply(policy: TokenPolicy, tool: bt.BatchTool, device: torch.device) -> str | None:
+    """Why CUDA graphs cannot run this rollout, or None when they can."""
+    if device.type != "cuda":
+        return f"the policy runs on {device}, not CUDA"
+    if not tool.host_free:
+        return f"{type(tool).__name__} does host work per step"
+    if getattr(policy, "decide", None) is not None:
+        return f"{type(policy).__name__} decides on the host"
+    if getattr(policy, "graph_state", None) is None:
+        return f"{type(policy).__name__} exposes no graph_state (see toolenv.policy.TokenPolicy)"
+    return None
+
+
+def _use_graphs(wanted: bool | None, policy: TokenPolicy, tool: bt.BatchTool, device: torch.device) -> bool:
+    if wanted is False:
+        return False
+    why_not = graphs_apply(policy, tool, device)
+    if wanted and why_not:
+        raise ToolEnvError(f"cuda_graphs=True, but {why_not}")
+    return why_not is None
+
+
+class _GraphChunk:
+    """``steps`` calls of ``advance`` captured as one CUDA graph and replayed.
+
+    The carry (the engine's per-row tensors ``c``, ``rows.mlen`` and the policy's
+    ``graph_state``) lives in static tensors: the graph reads them at its start and copies
+    the new values back into them at its end. Buffers changed in place (memory, queue,
+    recording) are baked into the graph by address, so it is captured again whenever the
+    engine widens one of them (doubling: a few times per rollout at most)."""
+
+    def __init__(self, advance, c: dict, rows: bt.Rows, rec: dict, policy, steps: int) -> None:
+        self.advance, self.c, self.rows, self.rec, self.policy, self.steps = advance, c, rows, rec, policy, steps
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.buffers: tuple[int, ...] = ()
+        self.captures = 0
+
+    def _buffers(self) -> tuple[int, ...]:
+        return tuple(id(x) for x in (self.rows.mem, self.rows.qbuf, self.rec["ctx"], self.rec["roles"]))
+
+    def _carry(self) -> list[torch.Tensor]:
+        leaves, _ = torch.utils._pytree.tree_flatten(self.policy.graph_state)
+        return [*self.c.values(), self.rows.mlen, *leaves]
+
+    def _restore(self, values: list[torch.Tensor]) -> None:
+        n = len(self.c)
+        self.c.update(zip(self.c.keys(), values[:n]))
+        self.rows.mlen = values[n]
+        _, spec = torch.utils._pytree.tree_flatten(self.policy.graph_state)
+        self.policy.graph_state = torch.utils._pytree.tree_unflatten(values[n + 1:], spec)
+
+    def _capture(self) -> None:
+        self.graph = None
+        static = [x.clone() for x in self._carry()]  # own storage: nothing outside aliases it
+        self._restore(static)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            for _ in range(self.steps):
+                self.advance()
+            for s, new in zip(static, self._carry()):
+                s.copy_(new)
+        self._restore(static)
+        self.graph, self.buffers = graph, self._buffers()
+        self.captures += 1
+
+    def run(self) -> None:
+        if self.graph is None or self._buffers() != self.buffers:
+            self._capture()  # recording, not running: the replay below does the work
+        self.graph.replay()
+
+
 def _output(content: list[int]) -> str:
     """The characters the agent wrote after [ANS] (content holds no second [ANS])."""
     return vocab.text_of(content[content.index(vocab.ANS) + 1:]) if vocab.ANS in content else ""
@@ -81,12 +152,19 @@ def rollout(
     max_steps: int | None = None,
     record: bool = False,
     sync_every: int = 32,
+    cuda_graphs: bool | None = None,
 ) -> list[EpisodeResult]:
     """Play ``problems`` as one batch with ``policy``; one result per problem, in order.
 
     ``max_steps`` overrides the per-problem step limit (as ``ToolEnv(max_steps=...)``);
     ``record`` keeps every episode's tokens and roles. A policy with a ``decide`` method (see
     ``toolenv.policy.AgentPolicy``) is asked for actions only where the engine needs one.
+
+    ``cuda_graphs``: replay each run of ``sync_every`` steps (policy step, env and tool logic) as
+    one captured CUDA graph. None (default) uses graphs where they apply: a CUDA policy that
+    exposes ``graph_state`` (see ``toolenv.policy``) and a tool with no host work per step
+    (pointer, calculator, no tool); True demands them (error if they do not apply); False
+    never uses them. Results are the same either way (tested on GPU).
     """
     check_regime(regime)
     if max_steps is not None and max_steps <= 0:
@@ -123,51 +201,60 @@ def rollout(
     def zeros(dtype=torch.long):
         return torch.zeros(B, dtype=dtype, device=dev)
 
-    qhead, qtail = zeros(), plen.clone()
-    state, steps, calls, status, context = zeros(), zeros(), zeros(), zeros(), zeros()
-    live = torch.ones(B, dtype=torch.bool, device=dev)
-    ctx = torch.zeros(B, 1, dtype=torch.long, device=dev) if record else None
-    roles = torch.zeros_like(ctx) if record else None
+    c = {"qhead": zeros(), "qtail": plen.clone(), "state": zeros(), "steps": zeros(), "calls": zeros(),
+         "status": zeros(), "context": zeros(), "live": torch.ones(B, dtype=torch.bool, device=dev), "choice": zeros()}
+    rec = {"ctx": torch.zeros(B, 1, dtype=torch.long, device=dev), "roles": torch.zeros(B, 1, dtype=torch.long, device=dev)}
     decide = getattr(policy, "decide", None)
+
+    def advance() -> None:
+        """One engine step for every row: the loop body, on the device only (no host sync)."""
+        forced = c["qhead"] < c["qtail"]
+        tok = torch.where(forced, rows.qbuf.gather(1, c["qhead"][:, None])[:, 0], c["choice"])
+        idle = forced >= c["live"]  # forced, or finished
+        i = torch.add(c["state"], tok, alpha=2 * S).add_(idle, alpha=S)  # a token id >= V fails here
+        props = tool.resolve(tok, bt.Props(table.index_select(0, i), columns), kind_table, rows)
+        c["state"] = props["next"]
+        c["steps"] = c["steps"] + props["act"]
+        rows.mem.scatter_(1, rows.mlen[:, None], tok[:, None])  # kept only where it is content
+        rows.mlen = rows.mlen + props["content"]
+        n_obs = tool.apply(tok, props, rows)
+        c["qtail"] = c["qtail"] * forced if n_obs is None else torch.where(forced, c["qtail"], n_obs)
+        c["qhead"] = (c["qhead"] + 1) * forced
+        c["calls"] = c["calls"] + props["calls"]
+        context = c["context"]
+        if record:
+            rec["ctx"].scatter_(1, context[:, None], tok[:, None])
+            role = torch.where(context < plen, int(Role.PROMPT), int(Role.OBSERVATION))
+            rec["roles"].scatter_(1, context[:, None], torch.where(forced, role, props["role"])[:, None])
+        c["context"] = context + (c["live"] | forced)  # a finished row still takes in its last action's observation
+        c["status"] = c["status"] + torch.where(c["steps"] >= limits, props["end1"], props["end0"])
+        c["live"] = c["status"] == 0
+        c["choice"] = policy.feed(tok, c["live"])
+        if decide is not None:
+            c["choice"] = decide(c["live"] & (c["qhead"] >= c["qtail"]))
 
     if hasattr(policy, "prepare"):  # the oracle's hook: it replays the problems' teacher trajectories
         policy.prepare(task, problems, regime)
     policy.start(B)
-    choice = zeros()
+    graphs = _use_graphs(cuda_graphs, policy, tool, dev)
+    chunk = _GraphChunk(advance, c, rows, rec, policy, sync_every) if graphs else None
     t = 0
-    while True:
-        if t % sync_every == 0:  # the engine's only host sync
-            running, longest = torch.stack([(live | (qhead < qtail)).any().long(), rows.mlen.max()]).tolist()
-            if not running:
-                break
-            rows.mem = _widen(rows.mem, longest + sync_every + 1)
-            if record:
-                ctx, roles = _widen(ctx, t + sync_every + 1), _widen(roles, t + sync_every + 1)
-        t += 1
-        forced = qhead < qtail
-        tok = torch.where(forced, rows.qbuf.gather(1, qhead[:, None])[:, 0], choice)
-        idle = forced >= live  # forced, or finished
-        i = torch.add(state, tok, alpha=2 * S).add_(idle, alpha=S)  # a token id >= V fails here
-        props = tool.resolve(tok, bt.Props(table.index_select(0, i), columns), kind_table, rows)
-        state = props["next"]
-        steps += props["act"]
-        rows.mem.scatter_(1, rows.mlen[:, None], tok[:, None])  # kept only where it is content
-        rows.mlen = rows.mlen + props["content"]
-        n_obs = tool.apply(tok, props, rows)
-        qtail = qtail * forced if n_obs is None else torch.where(forced, qtail, n_obs)
-        qhead = (qhead + 1) * forced
-        calls += props["calls"]
+    while True:  # the host looks at the batch every `sync_every` steps, and only then
+        running, longest = torch.stack([(c["live"] | (c["qhead"] < c["qtail"])).any().long(), rows.mlen.max()]).tolist()
+        if not running:
+            break
+        rows.mem = _widen(rows.mem, longest + sync_every + 1)
         if record:
-            ctx.scatter_(1, context[:, None], tok[:, None])
-            role = torch.where(context < plen, int(Role.PROMPT), int(Role.OBSERVATION))
-            roles.scatter_(1, context[:, None], torch.where(forced, role, props["role"])[:, None])
-        context += live | forced  # a finished row still takes in the observation of its last action
-        status += torch.where(steps >= limits, props["end1"], props["end0"])
-        live = status == 0
-        choice = policy.feed(tok, live)
-        if decide is not None:
-            choice = decide(live & (qhead >= qtail))
+            rec["ctx"], rec["roles"] = _widen(rec["ctx"], t + sync_every + 1), _widen(rec["roles"], t + sync_every + 1)
+        if chunk is not None and t > 0:  # the first chunk runs eagerly: it warms up kernels and allocators
+            chunk.run()
+        else:
+            for _ in range(sync_every):
+                advance()
+        t += sync_every
 
+    status, steps, calls, context = c["status"], c["steps"], c["calls"], c["context"]
+    ctx, roles = rec["ctx"], rec["roles"]
     mem_rows, mlen_l, plen_l = rows.mem.cpu().tolist(), rows.mlen.cpu().tolist(), plen.cpu().tolist()
     status_l, steps_l = status.cpu().tolist(), steps.cpu().tolist()
     calls_l, ctx_l = calls.cpu().tolist(), context.cpu().tolist()

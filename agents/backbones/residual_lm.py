@@ -31,6 +31,7 @@ def masked(new: tuple[torch.Tensor, ...], old: tuple[torch.Tensor, ...], mask: t
 
 class ResidualLM(Backbone):
     config_class = ResidualLMConfig
+    fixed_state = True
 
     def __init__(self, config: ResidualLMConfig) -> None:
         super().__init__(config)

@@ -26,6 +26,7 @@ class _RNNBackbone(Backbone):
     """Shared by LSTM and GRU; subclasses set ``cell`` and ``init_state``."""
 
     config_class = RNNConfig
+    fixed_state = True
     cell: ClassVar[type[nn.RNNBase]]
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         "tiny": {"d_embed": 64, "hidden": 128, "n_layers": 1},

@@ -1,0 +1,75 @@
+"""On CUDA, rollouts replayed as captured CUDA graphs equal the eager engine's, token for token
+(marked gpu; skipped without CUDA).
+
+Untrained models would end their episodes within a few tokens (a random [EOS], [PAD]...), so the
+LM policies here never choose the tokens that end an episode: every episode then runs to its step
+limit, through many graph replays and buffer widenings (re-captures), with random commands,
+reads and thoughts.
+"""
+
+import pytest
+import torch
+
+import toolenv
+from agents.builder import build_backbone
+from agents.lm_agent import LMAgent
+from toolenv import vocab
+from toolenv.errors import ToolEnvError
+from toolenv.oracle_policy import OraclePolicy
+from toolenv.rollout import rollout
+
+pytestmark = pytest.mark.gpu
+DEV = "cuda"
+ENDINGS = [vocab.EOS, vocab.PAD, vocab.BOS, vocab.ANS]
+
+
+class NeverEnding(LMAgent):
+    """Greedy decoding that never picks a token that ends the episode (or [ANS])."""
+
+    def __init__(self, backbone):
+        super().__init__(backbone)
+        self.endings = torch.tensor(ENDINGS, device=self.device)  # made outside any capture
+
+    def choose(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits.index_fill(1, self.endings, float("-inf")).argmax(-1)
+
+
+def fields(results):
+    return [(r.tokens, r.roles, r.output, r.correct, r.steps, r.tool_calls, r.truncated, r.invalid, r.context_tokens)
+            for r in results]
+
+
+@pytest.mark.parametrize("name", ["mamba", "mamba2", "lstm", "gru"])
+@pytest.mark.parametrize("regime", ["interactive", "direct", "single-turn", "no-tool"])
+def test_graph_rollouts_equal_eager_ones_for_every_fixed_state_backbone(name, regime):
+    torch.manual_seed(0)
+    task = toolenv.get_task("addition")
+    problems = [task.problem("test", n, i) for n in (3, 40) for i in range(8)]
+    backbone = build_backbone(name, "tiny", {}).to(DEV)
+    eager = rollout(NeverEnding(backbone), task, problems, regime, max_steps=300, record=True, cuda_graphs=False)
+    graph = rollout(NeverEnding(backbone), task, problems, regime, max_steps=300, record=True, cuda_graphs=True)
+    assert fields(graph) == fields(eager)
+    assert all(r.truncated for r in graph)  # every episode ran to its limit: long enough to matter
+
+
+@pytest.mark.parametrize("task_name", ["addition", "sorting", "code_tracing"])
+def test_graph_rollouts_of_the_oracle_win_every_episode(task_name):
+    task = toolenv.get_task(task_name)
+    problems = [task.problem("test", n, i) for n in (2, 30) for i in range(4)]
+    eager = rollout(OraclePolicy(task, problems, device=DEV), task, problems, record=True, cuda_graphs=False)
+    graph = rollout(OraclePolicy(task, problems, device=DEV), task, problems, record=True, cuda_graphs=True)
+    assert all(r.correct for r in graph)
+    assert fields(graph) == fields(eager)
+
+
+def test_graphs_are_refused_where_they_cannot_apply():
+    task = toolenv.get_task("addition")
+    problems = [task.problem("test", 3, i) for i in range(2)]
+    transformer = LMAgent(build_backbone("transformer", "tiny", {}).to(DEV))  # its KV cache grows
+    with pytest.raises(ToolEnvError, match="graph_state"):
+        rollout(transformer, task, problems, cuda_graphs=True)
+    sampled = LMAgent(build_backbone("mamba2", "tiny", {}).to(DEV), temperature=1.0)
+    with pytest.raises(ToolEnvError, match="graph_state"):
+        rollout(sampled, task, problems, cuda_graphs=True)
+    # the default (None) falls back to the eager loop and still plays every episode
+    assert len(rollout(transformer, task, problems, max_steps=20)) == 2

@@ -1,0 +1,51 @@
+"""CPU side of CUDA-graph rollouts: which rollouts may be captured, and the errors when asked for
+graphs that cannot apply (the capture itself is tested on GPU: tests/test_rollout_gpu.py)."""
+
+import pytest
+import torch
+
+import toolenv
+from agents.builder import build_backbone
+from agents.lm_agent import LMAgent
+from toolenv import batch_tools as bt
+from toolenv.errors import ToolEnvError
+from toolenv.oracle_policy import OraclePolicy
+from toolenv.rollout import graphs_apply, rollout
+
+CUDA = torch.device("cuda")
+
+
+def test_fixed_state_greedy_policies_with_host_free_tools_are_capturable():
+    for name in ("mamba", "mamba2", "lstm", "gru"):
+        agent = LMAgent(build_backbone(name, "tiny", {}))
+        agent.start(2)
+        assert graphs_apply(agent, bt.BatchPointerMemory(2), CUDA) is None, name
+    oracle = OraclePolicy()
+    oracle.pos = torch.zeros(2, dtype=torch.long)
+    assert graphs_apply(oracle, bt.BatchCalculator(["1"]), CUDA) is None
+    assert graphs_apply(oracle, bt.BatchImagined(), CUDA) is None
+
+
+@pytest.mark.parametrize("why, policy, tool, device", [
+    ("not CUDA", "oracle", bt.BatchPointerMemory(1), "cpu"),
+    ("host work", "oracle", bt.BatchSearchMemory(), "cuda"),
+    ("graph_state", "transformer", bt.BatchPointerMemory(1), "cuda"),
+    ("graph_state", "sampled", bt.BatchPointerMemory(1), "cuda"),
+])
+def test_what_prevents_capture_is_named(why, policy, tool, device):
+    if policy == "oracle":
+        p = OraclePolicy()
+        p.pos = torch.zeros(2, dtype=torch.long)
+    else:
+        p = LMAgent(build_backbone("transformer" if policy == "transformer" else "mamba2", "tiny", {}),
+                    temperature=1.0 if policy == "sampled" else 0.0)
+        p.start(2)
+    assert why in graphs_apply(p, tool, torch.device(device))
+
+
+def test_asking_for_graphs_on_cpu_is_an_error_and_the_default_runs_eagerly():
+    task = toolenv.get_task("addition")
+    problems = [task.problem("test", 4, i) for i in range(3)]
+    with pytest.raises(ToolEnvError, match="cuda_graphs=True.*not CUDA"):
+        rollout(OraclePolicy(task, problems), task, problems, cuda_graphs=True)
+    assert all(r.correct for r in rollout(OraclePolicy(task, problems), task, problems))
