@@ -5,6 +5,10 @@ batches generated on the fly (agents/data.py), periodic validation by real greed
 top training length on test-split problems, checkpoints (safetensors + JSON) and exact resume: the
 data of step s is a pure function of (seed, s), and model, optimizer, scheduler and RNG states
 are saved, so a run interrupted and resumed ends with the same weights as an uninterrupted one.
+
+Several processes: start the same command under ``torchrun --nproc_per_node N`` (agents/
+distributed.py): each process trains on its share of every global batch through
+DistributedDataParallel, and only rank 0 validates and writes checkpoints and logs.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from agents.builder import build_backbone
 from agents.checkpoint import STATE_FILE, CheckpointError, CheckpointInfo, atomic_write, read_info, save_checkpoint
 from agents.data import TrajectoryBatches
+from agents.distributed import init_distributed
 from agents.lm_agent import LMAgent
 from toolenv.regimes import check_regime
 from toolenv.registry import get_task
@@ -114,9 +119,14 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
     """Train (or resume) the run in ``cfg.out_dir``. ``stop_after``: leave after that many steps
     of this call, checkpointed, as an interruption would (tests)."""
     out = Path(cfg.out_dir)
-    device = cfg.resolved_device()
+    ddp, device = init_distributed(cfg.resolved_device())
+    progress = progress and ddp.main
     torch.manual_seed(cfg.seed)
     backbone = build_backbone(cfg.backbone, cfg.size, cfg.overrides).to(device)
+    model = backbone  # what runs forward/backward: wrapped by DDP across processes
+    if ddp.active:
+        model = torch.nn.parallel.DistributedDataParallel(
+            backbone, device_ids=[device.index] if device.type == "cuda" else None)
     decay = [p for n, p in backbone.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in backbone.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW(
@@ -141,6 +151,8 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             return _result(cfg, backbone, step, wall, tokens_seen, history, device)
 
     def checkpoint() -> None:
+        if not ddp.main:
+            return
         info = CheckpointInfo(backbone=cfg.backbone, backbone_config=backbone.config.model_dump(), size=cfg.size,
                               train_config=cfg.model_dump(), step=step, params=backbone.num_parameters())
         save_checkpoint(out, backbone, info)
@@ -162,12 +174,15 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
                 break
             t0 = time.perf_counter()
             batch = data.batch(step)
-            inputs, targets, mask = (x.to(device, non_blocking=True) for x in (batch.inputs, batch.targets, batch.mask))
+            share = ddp.shard(batch)
+            inputs, targets, mask = (x.to(device, non_blocking=True) for x in (share.inputs, share.targets, share.mask))
             with autocast:
-                logits = backbone(inputs)
-            loss = F.cross_entropy(logits.float()[mask], targets[mask])
+                logits = model(inputs)
+            # the mean over the global batch's loss tokens, whichever rows this process holds
+            loss_sum = F.cross_entropy(logits.float()[mask], targets[mask], reduction="sum")
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss_sum * (ddp.world / batch.tokens)).backward()  # DDP averages gradients over processes
+            loss = ddp.sum(loss_sum.detach()) / batch.tokens
             torch.nn.utils.clip_grad_norm_(backbone.parameters(), cfg.grad_clip)
             opt.step()
             sched.step()
@@ -177,7 +192,7 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             dt = time.perf_counter() - t0
             wall += dt
             record: dict[str, float] = {"step": step, "loss": loss.item(), "lr": sched.get_last_lr()[0]}
-            if cfg.val_every and step % cfg.val_every == 0 and step < cfg.steps:
+            if cfg.val_every and step % cfg.val_every == 0 and step < cfg.steps and ddp.main:
                 t1 = time.perf_counter()
                 record["val_exact"] = validate(backbone, cfg, device)
                 wall += time.perf_counter() - t1
@@ -187,13 +202,14 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
                 info += f"  val {record['val_exact']:.0%}"
             bar.update(job, completed=step, info=info)
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                if step == cfg.steps:
+                if step == cfg.steps and ddp.main:
                     t1 = time.perf_counter()
                     history[-1]["val_exact"] = validate(backbone, cfg, device)
                     wall += time.perf_counter() - t1
                 checkpoint()
     if step < cfg.steps:
         checkpoint()  # interrupted on purpose: leave a resumable state
+    ddp.barrier()  # rank 0's last checkpoint is complete when any process returns
     return _result(cfg, backbone, step, wall, tokens_seen, history, device)
 
 
