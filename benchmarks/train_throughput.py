@@ -3,12 +3,16 @@
 CPU (default): the ``tiny`` presets on addition batches (<=5 digits, 32 trajectories, length-
 bucketed as in training). ``--device cuda``: bf16 autocast, random tokens at --batch x --length,
 for the presets given (mamba/mamba2 with the mamba-ssm kernels and, for ``small``, without).
-Usage: python benchmarks/train_throughput.py [--device cuda --sizes small,paper]
+Model FLOP utilization (CUDA): 6 x parameters x tokens/s (forward + backward of every weight,
+attention scores and scans not counted) over ``--peak-tflops`` (default 790: the bf16 dense matrix
+rate measured on an H200 of this workplace with torch, 8192^3 products).
+Usage: python benchmarks/train_throughput.py [--device cuda --sizes small,paper] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import torch
@@ -56,9 +60,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--length", type=int, default=512)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--peak-tflops", type=float, default=790.0)
+    parser.add_argument("--backbones", default=None, help="comma-separated (default: every registered one)")
+    parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args()
+    rows = []
     table = Table(title=f"training throughput on {args.device} (fwd + bwd + AdamW)")
-    for col in ("backbone", "size", "kernels", "params", "ms/step", "tokens/s"):
+    for col in ("backbone", "size", "kernels", "params", "ms/step", "tokens/s", "MFU"):
         table.add_column(col, justify="right")
     if args.device == "cpu":
         data = TrajectoryBatches([("addition", 1.0, 5)], "interactive", 32, seed=0)
@@ -75,15 +83,21 @@ def main() -> None:
             return x, x, ones
 
     for size in args.sizes.split(","):
-        for name in toolenv.list_agents():
+        for name in args.backbones.split(",") if args.backbones else toolenv.list_agents():
             variants = [{}]
             if name in ("mamba", "mamba2") and args.device != "cpu":
                 variants = [{"use_kernels": True}] + ([{"use_kernels": False}] if size != "paper" else [])
             for kw in variants:
                 params, tps, step = measure(name, size, batch_fn, args.device, args.reps, **kw)
                 kernels = {True: "mamba-ssm", False: "pytorch"}.get(kw.get("use_kernels"), "-")
-                table.add_row(name, size, kernels, f"{params:,}", f"{step * 1e3:.1f}", f"{tps:,.0f}")
+                mfu = 6 * params * tps / (args.peak_tflops * 1e12) if args.device != "cpu" else float("nan")
+                table.add_row(name, size, kernels, f"{params:,}", f"{step * 1e3:.1f}", f"{tps:,.0f}", f"{mfu:.1%}")
+                rows.append({"backbone": name, "size": size, "kernels": kernels, "params": params,
+                             "ms_per_step": step * 1e3, "tokens_per_s": tps, "mfu": mfu})
     Console().print(table)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"device": args.device, "batch": args.batch, "length": args.length, "rows": rows}, f, indent=1)
 
 
 if __name__ == "__main__":
