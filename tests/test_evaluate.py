@@ -174,3 +174,22 @@ def test_every_regime_of_every_task_evaluates_the_teacher_perfectly():
             entry = evaluate(OraclePolicy(), task, [task.min_length], 2, regime=regime, progress=False)
             assert entry.results[0].exact_accuracy == 1.0, (name, regime)
             assert entry.tool == {"interactive": task.tool_spec, "single-turn": "calculator"}.get(regime, "none")
+
+
+class WrongFromLength3(OraclePolicy):
+    """The teacher, but every answer at length >= 3 ends at once with a wrong [EOS]."""
+
+    def feed(self, tokens, active):
+        choice = super().feed(tokens, active)
+        return torch.where(self.long_rows, toolenv.vocab.EOS, choice)
+
+    def prepare(self, task, problems, regime):
+        super().prepare(task, problems, regime)
+        self.long_rows = torch.tensor([p.length >= 3 for p in problems])
+
+
+def test_stop_at_zero_leaves_out_the_lengths_after_the_first_total_failure():
+    entry = evaluate(WrongFromLength3(), "addition", [1, 2, 3, 4, 5], 4, meta=META, progress=False, stop_at_zero=True)
+    assert [(r.length, r.exact_accuracy) for r in entry.results] == [(1, 1.0), (2, 1.0), (3, 0.0)]
+    full = evaluate(WrongFromLength3(), "addition", [1, 2, 3, 4], 4, meta=META, progress=False)
+    assert [r.length for r in full.results] == [1, 2, 3, 4]

@@ -84,12 +84,15 @@ def evaluate(
     out: str | Path | None = None,
     meta: dict[str, Any] | None = None,
     progress: bool = True,
+    stop_at_zero: bool = False,
 ) -> EvalResult:
     """Score ``agent`` at every length; returns the leaderboard entry (also written to ``out``).
 
     ``agent``: a TokenPolicy or an Agent. ``max_steps`` overrides the task's step limit.
     ``meta`` fills the entry's descriptive fields: ``agent`` (AgentInfo fields), ``training``
-    (TrainingInfo fields or None), ``command``, ``device``.
+    (TrainingInfo fields or None), ``command``, ``device``. ``stop_at_zero``: once a length
+    scores 0 exact answers, longer lengths are not run (they are absent from the entry), which
+    saves the cost of failed episodes that run to their step limit.
     """
     task = get_task(task)
     check_regime(regime)
@@ -147,4 +150,6 @@ def evaluate(
             bar.update(job, info=f"length {n}: {done[n].exact_accuracy:.0%}")
             if out is not None:
                 lb.save(out, entry())
+            if stop_at_zero and done[n].exact_accuracy == 0:
+                break
     return entry()
