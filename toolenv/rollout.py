@@ -246,8 +246,15 @@ def rollout(
         rows.mem = _widen(rows.mem, longest + sync_every + 1)
         if record:
             rec["ctx"], rec["roles"] = _widen(rec["ctx"], t + sync_every + 1), _widen(rec["roles"], t + sync_every + 1)
-        if chunk is not None and t > 0:  # the first chunk runs eagerly: it warms up kernels and allocators
+        if chunk is not None and t > 0:
             chunk.run()
+        elif chunk is not None:  # the first chunk runs eagerly on a side stream: it warms up kernels,
+            side = torch.cuda.Stream(dev)  # library handles and allocators before any capture
+            side.wait_stream(torch.cuda.current_stream(dev))
+            with torch.cuda.stream(side):
+                for _ in range(sync_every):
+                    advance()
+            torch.cuda.current_stream(dev).wait_stream(side)
         else:
             for _ in range(sync_every):
                 advance()

@@ -1,0 +1,181 @@
+"""The paper's experiments (Table 1, the addition ablation) and ours beyond them, as a queue of runs.
+
+Each run trains one model with ``toolenv train`` and scores it with ``toolenv eval
+--stop-at-zero``, writing one leaderboard entry per run to ``--board/<run id>.json`` (the
+command is recorded in the entry). Runs are played ``--jobs`` at a time (tiny models leave a
+GPU mostly idle, so one GPU takes many at once), most important first; re-running the script
+resumes: finished runs are skipped, interrupted training and evaluation resume where they
+stopped. ``toolenv leaderboard --dir BOARD`` then merges the entries into a table and plots.
+
+Usage:
+  python scripts/paper_runs.py --list [--plan table,ablation]
+  python scripts/paper_runs.py --plan table,ablation,beyond,extra --jobs 12 --device cuda \\
+      [--tasks addition --backbones mamba,lstm --seeds 0] [--runs runs/paper] [--board leaderboards/paper]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Per backbone: preset, learning rate, and backbone overrides. SSMs use their PyTorch paths
+# (tested equal to mamba-ssm's kernels) so that no CUDA build is needed; the Transformers and
+# RNNs are one size up, since their tiny presets did not learn the training range.
+RECIPES = {
+    "mamba": ("tiny", 3e-3, {"use_kernels": False}),
+    "mamba2": ("tiny", 3e-3, {"use_kernels": False}),
+    "lstm": ("small", 2e-3, {}),
+    "gru": ("small", 2e-3, {}),
+    "transformer": ("small", 1e-3, {}),
+    "swa-transformer": ("small", 1e-3, {}),
+}
+ARCHS = ["mamba", "mamba2", "lstm", "gru", "transformer"]
+
+# Per task: training lengths 1..train, evaluation lengths, steps, batch, episodes per length.
+TASKS = {
+    "addition": dict(train=5, lengths=[5, 10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=64),
+    "multiplication_nx1": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=64),
+    "multiplication_nx2": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=64),
+    "hanoi": dict(train=8, lengths=[6, 7, 8, 9, 10, 11, 12], steps=1000, batch=16, episodes=32),
+    "logical_graph": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=64),
+    "sorting": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=32),
+    "code_tracing": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=64),
+}
+
+
+@dataclass
+class Run:
+    task: str
+    backbone: str
+    seed: int
+    regime: str = "interactive"
+    lengths: list[int] = field(default_factory=list)
+    episodes: int = 64
+    plan: str = "table"
+
+    @property
+    def id(self) -> str:
+        regime = "" if self.regime == "interactive" else f"-{self.regime}"
+        return f"{self.task}-{self.backbone}{regime}-s{self.seed}"
+
+    def train_config(self, device: str, out: Path, steps: int | None = None) -> dict:
+        size, lr, overrides = RECIPES[self.backbone]
+        t = {**TASKS[self.task], **({"steps": steps} if steps else {})}
+        return {"tasks": [{"name": self.task, "max_length": t["train"]}], "regime": self.regime,
+                "backbone": self.backbone, "size": size, "overrides": overrides, "steps": t["steps"],
+                "batch_size": t["batch"], "lr": lr, "warmup_steps": min(50, t["steps"] // 2), "seed": self.seed, "device": device,
+                "val_every": 0, "val_episodes": 0, "checkpoint_every": 250, "out_dir": str(out)}
+
+
+def plan(names: list[str]) -> list[Run]:
+    runs: list[Run] = []
+    table = [t for t in TASKS if t not in ("sorting", "code_tracing")]
+    for name in names:
+        if name == "table":  # Table 1: every seed-0 run first, then seed 1
+            runs += [Run(t, a, s, lengths=TASKS[t]["lengths"], episodes=TASKS[t].get("episodes", 64))
+                     for s in (0, 1) for t in table for a in ARCHS]
+        elif name == "ablation":  # App. D.7 on addition
+            runs += [Run("addition", "mamba2", s, regime=r, lengths=[1, 2, 3, 4, 5, 10, 20, 50, 100], plan=name)
+                     for s in (0, 1) for r in ("no-tool", "single-turn", "direct")]
+        elif name == "beyond":  # the <=5-digit models at 10,000 digits (same checkpoints as the table)
+            runs += [Run("addition", a, s, lengths=[2000, 5000, 10000], episodes=16, plan=name)
+                     for s in (0, 1) for a in ("mamba", "mamba2")]
+        elif name == "extra":  # tasks past the paper
+            runs += [Run(t, a, s, lengths=TASKS[t]["lengths"], plan=name)
+                     for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
+        else:
+            raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra")
+    return runs
+
+
+def commands(run: Run, args) -> list[list[str]]:
+    """The shell commands of a run (train, then evaluate)."""
+    ckpt = Path(args.runs) / run.id  # a `beyond` run scores the table run's checkpoint
+    cfg_path = Path(args.runs) / f"{run.id}.config.json"
+    cli = [sys.executable, "-m", "toolenv.cli"]
+    train = [*cli, "train", "--config", str(cfg_path), "--out", str(ckpt)]
+    board = Path(args.board) / (f"{run.id}-{run.plan}.json" if run.plan == "beyond" else f"{run.id}.json")
+    name = f"{run.backbone}-{RECIPES[run.backbone][0]}" + ("" if run.regime == "interactive" else f"-{run.regime}")
+    evaluate = [*cli, "eval", str(ckpt), "--lengths", ",".join(map(str, run.lengths)), "--episodes",
+                str(run.episodes), "--batch-size", str(run.episodes), "--device", args.device, "--stop-at-zero",
+                "--name", f"{name}-s{run.seed}" + ("-10k" if run.plan == "beyond" else ""), "--out", str(board)]
+    return [train, evaluate]
+
+
+def launch(run: Run, args) -> subprocess.Popen:
+    Path(args.runs).mkdir(parents=True, exist_ok=True)
+    base = Run(run.task, run.backbone, run.seed, run.regime)
+    cfg_path = Path(args.runs) / f"{run.id}.config.json"
+    cfg_path.write_text(json.dumps(base.train_config(args.device, Path(args.runs) / run.id, args.steps), indent=1))
+    script = " && ".join(shlex.join(c) for c in commands(run, args))
+    log = open(Path(args.runs) / f"{run.id}-{run.plan}.log", "a")  # noqa: SIM115 (closed by the child's exit)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(["bash", "-c", script], stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def done(run: Run, args) -> bool:
+    board = Path(args.board) / (f"{run.id}-{run.plan}.json" if run.plan == "beyond" else f"{run.id}.json")
+    return board.exists()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plan", default="table,ablation,beyond,extra")
+    parser.add_argument("--tasks", default=None, help="comma-separated: keep only these tasks")
+    parser.add_argument("--backbones", default=None, help="comma-separated: keep only these backbones")
+    parser.add_argument("--seeds", default=None, help="comma-separated: keep only these seeds")
+    parser.add_argument("--steps", type=int, default=None, help="training steps instead of the task's (smoke tests)")
+    parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--runs", default="runs/paper")
+    parser.add_argument("--board", default="leaderboards/paper")
+    parser.add_argument("--deadline", type=float, default=None, help="seconds: start no run after this")
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+    runs = plan(args.plan.split(","))
+    for attr, keep in (("task", args.tasks), ("backbone", args.backbones), ("seed", args.seeds)):
+        if keep:
+            runs = [r for r in runs if str(getattr(r, attr)) in keep.split(",")]
+    if args.list:
+        for r in runs:
+            print(r.plan, r.id, " && ".join(shlex.join(c) for c in commands(r, args)))
+        return
+    Path(args.board).mkdir(parents=True, exist_ok=True)
+    todo = [r for r in runs if not done(r, args)]
+    # a `beyond` run reuses the table run's checkpoint: it waits until that one is done
+    t0, running, finished = time.time(), {}, []
+    print(f"{len(todo)} runs to play ({len(runs) - len(todo)} done before), {args.jobs} at a time", flush=True)
+    while todo or running:
+        for rid, (run, proc, start) in list(running.items()):
+            if proc.poll() is not None:
+                del running[rid]
+                finished.append({"run": rid, "plan": run.plan, "rc": proc.returncode, "seconds": time.time() - start})
+                print(f"[{time.time() - t0:6.0f}s] {rid} ({run.plan}) rc={proc.returncode} "
+                      f"in {time.time() - start:.0f}s", flush=True)
+        late = args.deadline is not None and time.time() - t0 > args.deadline
+        busy = {(r.task, r.backbone, r.seed, r.regime) for r, _, _ in running.values()}
+        while todo and len(running) < args.jobs and not late:
+            pick = next((r for r in todo if (r.task, r.backbone, r.seed, r.regime) not in busy), None)
+            if pick is None:
+                break
+            todo.remove(pick)
+            busy.add((pick.task, pick.backbone, pick.seed, pick.regime))
+            running[pick.id + pick.plan] = (pick, launch(pick, args), time.time())
+        if late and not running:
+            print(f"deadline: {len(todo)} runs not started", flush=True)
+            break
+        time.sleep(2)
+    summary = Path(args.runs) / "queue.json"
+    previous = json.loads(summary.read_text()) if summary.exists() else []
+    summary.write_text(json.dumps(previous + finished, indent=1))
+
+
+if __name__ == "__main__":
+    main()
