@@ -2,7 +2,7 @@
 
 For each backbone and batch size: B episodes of ``--task`` at ``--length`` played by an untrained
 model of ``--size`` (greedy, never choosing a token that ends an episode, so every episode runs
-exactly ``--steps`` agent tokens, with random tool commands and their observations), once with
+exactly ``--steps`` agent tokens, with random pointer commands and their observations; pointer tasks only), once with
 ``rollout(cuda_graphs=False)`` and once with ``cuda_graphs=True`` (both must give identical
 episodes). Throughput = tokens the model consumed (prompt, actions, observations: every
 episode's context) per second. The ceiling, "decode": the same model stepping B rows for as
@@ -30,15 +30,22 @@ from agents.lm_agent import LMAgent
 from toolenv import vocab
 from toolenv.rollout import rollout
 
-ENDINGS = [vocab.EOS, vocab.PAD, vocab.BOS, vocab.ANS]
+
+
+def endings(task) -> list[int]:
+    """Tokens that end an interactive episode of ``task``: [EOS], [PAD], [BOS], [ANS] (a second
+    one is invalid) and every command its pointer tool rejects."""
+    k = task.make_tool().k
+    ok = {vocab.pointer_command(j, op) for j in range(1, k + 1) for op in vocab.POINTER_OPS}
+    return [vocab.EOS, vocab.PAD, vocab.BOS, vocab.ANS, *sorted(set(vocab.COMMAND_IDS) - ok)]
 
 
 class NeverEnding(LMAgent):
-    """Greedy decoding that never picks a token that ends the episode (or [ANS])."""
+    """Greedy decoding that never picks a token that ends the episode."""
 
-    def __init__(self, backbone) -> None:
+    def __init__(self, backbone, banned: list[int]) -> None:
         super().__init__(backbone)
-        self.endings = torch.tensor(ENDINGS, device=self.device)
+        self.endings = torch.tensor(banned, device=self.device)
 
     def choose(self, logits: torch.Tensor) -> torch.Tensor:
         return logits.index_fill(1, self.endings, float("-inf")).argmax(-1)
@@ -105,7 +112,7 @@ def main() -> None:
             problems = [task.problem("test", args.length, i) for i in range(batch)]
 
             def play(graphs: bool, steps: int = args.steps, backbone=backbone, problems=problems):
-                return rollout(NeverEnding(backbone), task, problems, max_steps=steps, cuda_graphs=graphs)
+                return rollout(NeverEnding(backbone, endings(task)), task, problems, max_steps=steps, cuda_graphs=graphs)
 
             play(False, 64)  # warm-up: kernels, allocator
             eager, t_eager = timed(lambda: play(False))

@@ -17,7 +17,7 @@ setup() {
   if [ -f /tmp/site/.done ]; then return; fi
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target /tmp/site .whl/*.whl || exit 1
-  MAMBA_SKIP_CUDA_BUILD=TRUE python3 -m pip install -q --no-index --no-deps --no-build-isolation --target /tmp/site \
+  MAMBA_SKIP_CUDA_BUILD=TRUE MAMBA_FORCE_BUILD=TRUE python3 -m pip install -q --no-index --no-deps --no-build-isolation --target /tmp/site \
     .whl/mamba_ssm-*.tar.gz || echo "mamba-ssm not installed: the Triton kernel tests will skip"
   python3 -m pip install -q --no-index --no-deps --no-build-isolation --target /tmp/site . || exit 1
   python3 -c "import torch, toolenv; print('torch', torch.__version__, 'tasks', toolenv.list_tasks())"

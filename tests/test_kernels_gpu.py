@@ -1,4 +1,10 @@
-"""On CUDA, mamba-ssm's kernels agree with our PyTorch paths on the same weights (marked gpu)."""
+"""On CUDA, mamba-ssm's kernels agree with our PyTorch paths on the same weights (marked gpu).
+
+A kernel that is not importable skips its test, naming why (Mamba-1's ``selective_scan_fn`` needs
+mamba-ssm's compiled extension: scripts/gpu_build.sh); ``TOOLENV_REQUIRE_KERNELS=1`` turns those
+skips into failures, for a machine where the kernels must be present."""
+
+import os
 
 import pytest
 import torch
@@ -22,7 +28,8 @@ def _pair(name, size="small"):
 @pytest.mark.parametrize("name,kernel", CASES)
 def test_kernel_forward_matches_pytorch_path(name, kernel):
     if kernel is None or kernels.selective_state_update is None:
-        pytest.fail(f"mamba-ssm kernels not importable: {kernels.IMPORT_ERRORS}")
+        missing = pytest.fail if os.environ.get("TOOLENV_REQUIRE_KERNELS") == "1" else pytest.skip
+        missing(f"mamba-ssm kernels not importable: {kernels.IMPORT_ERRORS}")
     fast, slow = _pair(name)
     x = torch.randint(4, 100, (4, 300), device="cuda")
     with torch.no_grad():

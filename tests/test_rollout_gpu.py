@@ -1,10 +1,10 @@
 """On CUDA, rollouts replayed as captured CUDA graphs equal the eager engine's, token for token
 (marked gpu; skipped without CUDA).
 
-Untrained models would end their episodes within a few tokens (a random [EOS], [PAD]...), so the
-LM policies here never choose the tokens that end an episode: every episode then runs to its step
-limit, through many graph replays and buffer widenings (re-captures), with random commands,
-reads and thoughts.
+Untrained models would end their episodes within a few tokens (a random [EOS], [PAD], a command
+the tool rejects...), so the LM policies here never choose the tokens that end an episode: every
+episode then runs to its step limit, through many graph replays, with random commands, reads and
+thoughts.
 """
 
 import pytest
@@ -20,15 +20,27 @@ from toolenv.rollout import rollout
 
 pytestmark = pytest.mark.gpu
 DEV = "cuda"
-ENDINGS = [vocab.EOS, vocab.PAD, vocab.BOS, vocab.ANS]
+
+
+def endings(task, regime: str) -> list[int]:
+    """Tokens that end an episode of ``task`` in ``regime``: [EOS], [PAD], [BOS], [ANS] (a second
+    one is invalid) and the commands its tool rejects."""
+    out = [vocab.EOS, vocab.PAD, vocab.BOS, vocab.ANS]
+    if regime == "interactive":
+        k = task.make_tool().k
+        ok = {vocab.pointer_command(j, op) for j in range(1, k + 1) for op in vocab.POINTER_OPS}
+        out += sorted(set(vocab.COMMAND_IDS) - ok)
+    elif regime == "single-turn":
+        out += sorted(vocab.COMMAND_IDS)
+    return out
 
 
 class NeverEnding(LMAgent):
-    """Greedy decoding that never picks a token that ends the episode (or [ANS])."""
+    """Greedy decoding that never picks a token that ends the episode."""
 
-    def __init__(self, backbone):
+    def __init__(self, backbone, banned):
         super().__init__(backbone)
-        self.endings = torch.tensor(ENDINGS, device=self.device)  # made outside any capture
+        self.endings = torch.tensor(banned, device=self.device)  # made outside any capture
 
     def choose(self, logits: torch.Tensor) -> torch.Tensor:
         return logits.index_fill(1, self.endings, float("-inf")).argmax(-1)
@@ -46,8 +58,11 @@ def test_graph_rollouts_equal_eager_ones_for_every_fixed_state_backbone(name, re
     task = toolenv.get_task("addition")
     problems = [task.problem("test", n, i) for n in (3, 40) for i in range(8)]
     backbone = build_backbone(name, "tiny", {}).to(DEV)
-    eager = rollout(NeverEnding(backbone), task, problems, regime, max_steps=300, record=True, cuda_graphs=False)
-    graph = rollout(NeverEnding(backbone), task, problems, regime, max_steps=300, record=True, cuda_graphs=True)
+    banned = endings(task, regime)
+    eager = rollout(NeverEnding(backbone, banned), task, problems, regime, max_steps=300, record=True,
+                    cuda_graphs=False)
+    graph = rollout(NeverEnding(backbone, banned), task, problems, regime, max_steps=300, record=True,
+                    cuda_graphs=True)
     assert fields(graph) == fields(eager)
     assert all(r.truncated for r in graph)  # every episode ran to its limit: long enough to matter
 

@@ -60,6 +60,9 @@ def step_limits(task: Task, problems: Sequence[Problem], regime: str) -> list[in
     return [task.step_limit(sum(1 for _ in regime_trajectory(task, p, regime).actions())) for p in problems]
 
 
+_PREALLOCATE_BYTES = 1 << 29  # buffers of at most this size are allocated once for a graph rollout
+
+
 def _widen(buf: torch.Tensor, need: int) -> torch.Tensor:
     if need <= buf.shape[1]:
         return buf
@@ -238,6 +241,13 @@ def rollout(
     policy.start(B)
     graphs = _use_graphs(cuda_graphs, policy, tool, dev)
     chunk = _GraphChunk(advance, c, rows, rec, policy, sync_every) if graphs else None
+    if chunk is not None:  # size the buffers for the whole rollout up front: one capture, not one per widening
+        most = int(limits.max())  # memory grows by at most one token per agent step
+        if B * (pmax + most) * 8 <= _PREALLOCATE_BYTES:
+            rows.mem = _widen(rows.mem, pmax + 2 + most + sync_every + 1)
+            if record:  # the context: the prompt, the actions and (mostly one-token) observations
+                width = pmax + 2 * most + rows.qbuf.shape[1] + sync_every + 1
+                rec["ctx"], rec["roles"] = _widen(rec["ctx"], width), _widen(rec["roles"], width)
     t = 0
     while True:  # the host looks at the batch every `sync_every` steps, and only then
         running, longest = torch.stack([(c["live"] | (c["qhead"] < c["qtail"])).any().long(), rows.mlen.max()]).tolist()

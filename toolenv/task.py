@@ -109,6 +109,7 @@ class Task(ABC):
     def problem(self, split: Split, length: int, index: int, seed: int = 0) -> Problem:
         """Problem ``index`` of the fixed ``split`` set at ``length`` (test) or up to ``length``
         (train, via ``sample_train``). Same arguments, same problem, on every machine."""
+        self.check_length(length)
         return self.draw(self.rng(split, length, index, seed), length, split, train_range=split == "train")
 
     def __repr__(self) -> str:
