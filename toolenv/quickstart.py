@@ -57,7 +57,9 @@ def train_and_evaluate(backbone: str, regime: str, *, steps: int, episodes: int,
         "command": command, "device": result.device,
     }
     partial = runs / f"{name}.eval.json"
-    entry = evaluate(agent, "addition", lengths, episodes, seed=1, regime=regime, out=partial, meta=meta)
+    # a model at 0% at some length is not run at longer ones: its episodes would all run to the step limit
+    entry = evaluate(agent, "addition", lengths, episodes, seed=1, regime=regime, out=partial, meta=meta,
+                     stop_at_zero=True)
     lb.upsert(board, entry)
     return entry
 
