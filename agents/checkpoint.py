@@ -41,6 +41,8 @@ class CheckpointInfo(BaseModel):
     train_config: dict[str, Any] | None = None
     step: int = 0
     params: int = 0
+    wall_time_s: float | None = None  # training wall time up to this step
+    device: str | None = None  # where it trained
     toolenv_version: str = __version__
     vocab_size: int = vocab.VOCAB_SIZE
 

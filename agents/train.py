@@ -154,7 +154,8 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
         if not ddp.main:
             return
         info = CheckpointInfo(backbone=cfg.backbone, backbone_config=backbone.config.model_dump(), size=cfg.size,
-                              train_config=cfg.model_dump(), step=step, params=backbone.num_parameters())
+                              train_config=cfg.model_dump(), step=step, params=backbone.num_parameters(),
+                              wall_time_s=wall, device=str(device))
         save_checkpoint(out, backbone, info)
         state = {"model": backbone.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                  "rng": torch.get_rng_state(), "step": step, "history": history, "tokens": tokens_seen,

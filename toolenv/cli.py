@@ -109,7 +109,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                   "checkpoint": str(args.checkpoint)},
         "training": None if top is None else {
             "lengths": [1, top], "steps": info.step, "batch_size": tc.get("batch_size", 1), "seed": tc.get("seed", 0),
-            "tasks": tc.get("tasks", []), "lr": tc.get("lr")},
+            "tasks": tc.get("tasks", []), "lr": tc.get("lr"),
+            "wall_time_s": info.wall_time_s, "device": info.device},
         "command": "toolenv " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "device": str(agent.device),
     }
     partial = f"{args.out}.partial-{name}-{regime}.json"
