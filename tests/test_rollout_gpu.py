@@ -88,3 +88,17 @@ def test_graphs_are_refused_where_they_cannot_apply():
         rollout(sampled, task, problems, cuda_graphs=True)
     # the default (None) falls back to the eager loop and still plays every episode
     assert len(rollout(transformer, task, problems, max_steps=20)) == 2
+
+
+def test_compiled_env_step_gives_the_same_episodes():
+    torch.manual_seed(0)
+    task = toolenv.get_task("addition")
+    problems = [task.problem("test", n, i) for n in (3, 40) for i in range(8)]
+    backbone = build_backbone("mamba2", "tiny", {}).to(DEV)
+    banned = endings(task, "interactive")
+    eager = rollout(NeverEnding(backbone, banned), task, problems, max_steps=300, record=True, cuda_graphs=False)
+    fused = rollout(NeverEnding(backbone, banned), task, problems, max_steps=300, record=True, cuda_graphs=True,
+                    compile_env=True)
+    assert fields(fused) == fields(eager)
+    oracle = rollout(OraclePolicy(task, problems, device=DEV), task, problems, compile_env=True)
+    assert all(r.correct for r in oracle)

@@ -156,6 +156,7 @@ def rollout(
     record: bool = False,
     sync_every: int = 32,
     cuda_graphs: bool | None = None,
+    compile_env: bool = False,
 ) -> list[EpisodeResult]:
     """Play ``problems`` as one batch with ``policy``; one result per problem, in order.
 
@@ -167,7 +168,9 @@ def rollout(
     one captured CUDA graph. None (default) uses graphs where they apply: a CUDA policy that
     exposes ``graph_state`` (see ``toolenv.policy``) and a tool with no host work per step
     (pointer, calculator, no tool); True demands them (error if they do not apply); False
-    never uses them. Results are the same either way (tested on GPU).
+    never uses them. Results are the same either way (tested on GPU). ``compile_env``: fuse the
+    env and tool half of each step with ``torch.compile`` (fewer, larger kernels; compiles once
+    per process and batch shape).
     """
     check_regime(regime)
     if max_steps is not None and max_steps <= 0:
@@ -209,14 +212,14 @@ def rollout(
     rec = {"ctx": torch.zeros(B, 1, dtype=torch.long, device=dev), "roles": torch.zeros(B, 1, dtype=torch.long, device=dev)}
     decide = getattr(policy, "decide", None)
 
-    def advance() -> None:
-        """One engine step for every row: the loop body, on the device only (no host sync)."""
+    def env_step() -> torch.Tensor:
+        """The env and tool half of an engine step, for every row; returns the token consumed."""
         forced = c["qhead"] < c["qtail"]
         tok = torch.where(forced, rows.qbuf.gather(1, c["qhead"][:, None])[:, 0], c["choice"])
         idle = forced >= c["live"]  # forced, or finished
         i = torch.add(c["state"], tok, alpha=2 * S).add_(idle, alpha=S)  # a token id >= V fails here
         props = tool.resolve(tok, bt.Props(table.index_select(0, i), columns), kind_table, rows)
-        c["state"] = props["next"]
+        c["state"] = props["next"].contiguous()  # not a view of the table: same strides every step
         c["steps"] = c["steps"] + props["act"]
         rows.mem.scatter_(1, rows.mlen[:, None], tok[:, None])  # kept only where it is content
         rows.mlen = rows.mlen + props["content"]
@@ -232,6 +235,13 @@ def rollout(
         c["context"] = context + (c["live"] | forced)  # a finished row still takes in its last action's observation
         c["status"] = c["status"] + torch.where(c["steps"] >= limits, props["end1"], props["end0"])
         c["live"] = c["status"] == 0
+        return tok
+
+    env = torch.compile(env_step) if compile_env else env_step
+
+    def advance() -> None:
+        """One engine step for every row: the loop body, on the device only (no host sync)."""
+        tok = env()
         c["choice"] = policy.feed(tok, c["live"])
         if decide is not None:
             c["choice"] = decide(c["live"] & (c["qhead"] >= c["qtail"]))
