@@ -3,7 +3,8 @@
 #   test   - the gpu tests (pytest -m gpu)
 #   bench  - benchmarks/gpu_rollout.py and benchmarks/train_throughput.py (paper presets)
 #   paper  - scripts/paper_runs.py in the background (setsid: it outlives this call)
-#   wait S - wait up to S seconds for the paper runs, then pack what exists into $OUT
+#   wait S - wait up to S seconds (or "wait until:T", T seconds into this call) for the paper
+#            runs, then pack what exists into $OUT
 # Usage: bash scripts/gpu_session.sh test bench paper "wait 300"
 # Set-up, offline: wheels in .whl/ (gymnasium, pydantic... see docs/gpu.md) and mamba-ssm's
 # sdist installed WITHOUT its compiled extension (MAMBA_SKIP_CUDA_BUILD): its Triton kernels
@@ -41,8 +42,9 @@ start_paper() {
   echo "paper runs started (pid $!)"
 }
 
-wait_paper() {
-  local until=$((SECONDS + $1))
+wait_paper() {  # "wait S": up to S more seconds; "wait until:T": until this call has run T seconds
+  local until=$((SECONDS + ${1#until:}))
+  case $1 in until:*) until=${1#until:} ;; esac
   while [ $SECONDS -lt $until ] && pgrep -f scripts/paper_runs.py > /dev/null; do sleep 10; done
   tail -n 60 runs/paper/queue.log
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
