@@ -23,13 +23,18 @@ from toolenv import leaderboard as lb
 TRAIN_MAX = 5
 LENGTHS = (5, 10, 20, 50, 100)
 MODELS = (("mamba2", "interactive"), ("mamba2", "no-tool"), ("transformer", "interactive"))
-_LR = {"mamba2": 6e-3, "mamba": 6e-3, "transformer": 2e-3, "swa-transformer": 2e-3, "lstm": 6e-3, "gru": 6e-3}
+_LR = {"mamba2": 6e-3, "mamba": 6e-3, "transformer": 3e-3, "swa-transformer": 2e-3, "lstm": 6e-3, "gru": 6e-3}
+# The tiny Transformer preset (2 layers, RoPE on a quarter of each 16-wide head) stayed at 0% even at
+# 5 digits after 400 steps; 3 layers with RoPE on whole heads reached 44% at 5 digits (CPU box,
+# 400 steps: lr 3e-3 44%, 5e-3 42%, 1e-3 0%, 4 layers 28%).
+_OVERRIDES: dict[str, dict[str, Any]] = {"transformer": {"n_layers": 3, "rotary_pct": 1.0}}
 
 
 def recipe(backbone: str, regime: str, steps: int = 400, seed: int = 0) -> dict[str, Any]:
     """TrainConfig fields of the quickstart's tiny models (about a minute each on 2 cores)."""
     return dict(tasks=[{"name": "addition", "max_length": TRAIN_MAX}], regime=regime, backbone=backbone, size="tiny",
-                steps=steps, batch_size=32, lr=_LR.get(backbone, 3e-3), warmup_steps=30, seed=seed,
+                overrides=_OVERRIDES.get(backbone, {}), steps=steps, batch_size=32, lr=_LR.get(backbone, 3e-3),
+                warmup_steps=30, seed=seed,
                 val_every=0, val_episodes=64, checkpoint_every=100)
 
 
