@@ -144,6 +144,12 @@ def main() -> None:
     parser.add_argument("--list", action="store_true")
     args = parser.parse_args()
     runs = plan(args.plan.split(","))
+    import toolenv
+
+    missing = sorted({r.task for r in runs} - set(toolenv.list_tasks()))
+    if missing:
+        print(f"not installed, skipped: {', '.join(missing)}", flush=True)
+        runs = [r for r in runs if r.task not in missing]
     for attr, keep in (("task", args.tasks), ("backbone", args.backbones), ("seed", args.seeds)):
         if keep:
             runs = [r for r in runs if str(getattr(r, attr)) in keep.split(",")]
