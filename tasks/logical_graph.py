@@ -1,0 +1,252 @@
+"""Logical graph: evaluate a random Boolean DAG written as Python code, depth first, with [find].
+
+Prompt (paper §3.4): three input lines, then one line per gate in definition order, then a
+``print`` of the output (the last gate); every line ends with a newline::
+
+    v630=True
+    v872=False
+    v105=True
+    v311=v630 and not v872
+    v457=not v311 or v105
+    v220=v457 and v311
+    print(v220)
+
+Answer: what the program prints, ``True`` or ``False``. Length = gates (the inputs do not
+count). A gate is ``and``/``or`` of two distinct earlier nodes or a copy of one (one input),
+each operand negated with probability 1/2. Labels are ``v`` and a distinct random number below
+1,000 (below the next power of ten when there are more than 1,000 nodes). Every gate is an
+ancestor of the output, so the depth-first resolution visits all of them: each gate but the
+output is an operand of a random later gate (a random-recursive-tree backbone, depth about
+ln n), and the other operand slots pick uniformly among all earlier nodes.
+
+Oracle (tool ``search``; about 180 tokens per gate, see docs/tasks/logical_graph.md). Memory
+holds the prompt and two kinds of thought lines, found again with ``[find]``:
+
+- ``vX=True`` / ``vX=False``: the value of gate vX, written once it is resolved. The query
+  ``vX=`` returns vX's definition line, then its value line if vX is resolved: a node is
+  resolved exactly when the last line found is a literal (inputs are literals already).
+- ``vY for vX``: "resolving vY for its parent vX", written when descending. Every gate is
+  descended into at most once (from then on it is resolved), so the query ``vY for`` returns
+  the one parent to go back to, and nothing for the output: the DFS stack lives in memory.
+
+The loop: with the current gate's definition in view, ``[find]`` each operand ``vA=`` in turn.
+If it is resolved, note its value and go on. If not, write ``vA for vX``; vA becomes the
+current gate (its definition was just found) and its operands are searched. When every operand
+is resolved, write the gate's value line and ``[find]`` its parent (``vX for``): if there is
+one, ``[find]`` the parent's definition ``vP=`` and start over on its operands (the ones done
+before are now found resolved); if there is none, the gate is the output: ``[ANS]`` and its
+value. The first step finds the output's definition, named by the ``print`` line just above.
+
+Each decision needs only the current gate's definition line and the observations since then
+(at most two operand searches), or the line just written: a bounded window (about 80 tokens
+with 3-digit labels). The oracle itself keeps only (gate, definition, operand values) and
+reads everything else from the tool's answers.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from toolenv import vocab
+from toolenv.builder import TrajectoryBuilder
+from toolenv.problem import Problem
+from toolenv.task import Task
+from toolenv.tools import SearchMemory
+from toolenv.trajectory import Trajectory
+
+N_INPUTS = 3
+ONE_OPERAND_PROBABILITY = 0.25
+NEGATION_PROBABILITY = 0.5
+
+_LABEL = r"v[0-9]+"
+_OPERAND = rf"(?:not )?{_LABEL}"
+_INPUT = re.compile(rf"({_LABEL})=(True|False)")
+_GATE = re.compile(rf"({_LABEL})=({_OPERAND}(?: (?:and|or) {_OPERAND})?)")
+_PRINT = re.compile(rf"print\(({_LABEL})\)")
+_LITERAL = re.compile(rf"{_LABEL}=(True|False)")
+_NEWLINE = vocab.token_id("\n")
+_NEWLINE_BYTE = bytes([_NEWLINE])
+if vocab.VOCAB_SIZE > 256:  # pragma: no cover (the vocabulary has 120 tokens)
+    raise ImportError("IndexedSearchMemory stores token ids as bytes; the vocabulary outgrew them")
+
+
+class IndexedSearchMemory(SearchMemory):
+    """``SearchMemory`` with the same observations, searched in C over a byte copy of memory.
+
+    The reference ``search`` walks memory in Python, about 12 ms per query at 1,000 gates;
+    the oracle makes about 5.6 queries per gate, so a 1,000-gate trajectory took a minute.
+    This copy is extended incrementally and grepped with ``bytes.find``. Only the oracle uses
+    it: episodes (``make_tool``) run the reference tool, and the tests check that every oracle
+    trajectory replays identically through it.
+    """
+
+    def reset(self, prompt: Sequence[int]) -> None:
+        super().reset(prompt)
+        self._bytes = bytearray()
+
+    def search(self, query: list[int]) -> list[int]:
+        self._bytes += bytes(self.memory[len(self._bytes) :])
+        memory, q = self._bytes, bytes(query)
+        out: list[int] = []
+        if _NEWLINE_BYTE in q:  # lines never contain a newline
+            return [vocab.END]
+        start = memory.find(q)
+        while start >= 0:
+            line_start = memory.rfind(_NEWLINE_BYTE, 0, start) + 1
+            line_end = memory.find(_NEWLINE_BYTE, start)
+            line_end = len(memory) if line_end < 0 else line_end
+            out += memory[line_start:line_end]
+            out.append(_NEWLINE)
+            start = memory.find(q, line_end)
+        out.append(vocab.END)
+        return out
+
+
+def label_range(nodes: int) -> int:
+    """Labels are ``v0``..``v{L-1}``: L = 1000, or the next power of ten above ``nodes``."""
+    return 1000 if nodes <= 1000 else 10 ** len(str(nodes))
+
+
+def operands(expression: str) -> list[tuple[bool, str]]:
+    """``'not v1 or v2'`` -> ``[(True, 'v1'), (False, 'v2')]`` (negated?, label)."""
+    words = expression.split(" ")
+    out, i = [], 0
+    while i < len(words):
+        negated = words[i] == "not"
+        i += negated
+        out.append((negated, words[i]))
+        i += 2  # the label, then ``and``/``or``
+    return out
+
+
+def gate_value(expression: str, values: list[bool]) -> bool:
+    """Value of a gate expression given its operands' values, in order (the oracle's logic)."""
+    literals = [value != negated for (negated, _), value in zip(operands(expression), values, strict=True)]
+    if len(literals) == 1:
+        return literals[0]
+    return literals[0] and literals[1] if " and " in expression else literals[0] or literals[1]
+
+
+def validate_program(program: str) -> tuple[list[str], str]:
+    """Raise ValueError unless ``program`` is one of this task's programs: input lines
+    (``vX=True``/``False``), at least one gate line, then ``print(vX)`` of a gate, each line
+    ending in a newline; every label defined once, every operand defined before it is used.
+    Returns the gate labels in order and the printed label."""
+    lines = program.split("\n")
+    if not program.endswith("\n") or len(lines) < 3 or not _PRINT.fullmatch(lines[-2]):
+        raise ValueError(
+            "a logical-graph program is input lines, gate lines, then print(vX), each ending in a newline"
+        )
+    defined: set[str] = set()
+    gates: list[str] = []
+    for i, line in enumerate(lines[:-2], 1):
+        if m := _INPUT.fullmatch(line):
+            if gates:
+                raise ValueError(f"line {i}: input {m.group(1)} after the first gate")
+        elif m := _GATE.fullmatch(line):
+            used = [label for _, label in operands(m.group(2))]
+            if missing := [label for label in used if label not in defined]:
+                raise ValueError(f"line {i}: {', '.join(missing)} used before it is defined")
+            gates.append(m.group(1))
+        else:
+            raise ValueError(f"line {i}: not an input or gate line of the logical-graph language: {line!r}")
+        if m.group(1) in defined:
+            raise ValueError(f"line {i}: {m.group(1)} is defined twice")
+        defined.add(m.group(1))
+    output = _PRINT.fullmatch(lines[-2]).group(1)
+    if output not in gates:
+        raise ValueError(f"print({output}) must name a gate")
+    return gates, output
+
+
+class LogicalGraph(Task):
+    name = "logical_graph"
+    description = "evaluate a random AND/OR/NOT DAG written as Python, depth first; search tool"
+    max_length = 20_000
+    default_length = 10
+    train_length = 10
+
+    def make_tool(self) -> SearchMemory:
+        return SearchMemory()
+
+    # -- generator ---------------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator, length: int) -> Problem:
+        self.check_length(length)
+        n_nodes = N_INPUTS + length
+        labels = [f"v{k}" for k in rng.choice(label_range(n_nodes), size=n_nodes, replace=False)]
+        arity = [1 if rng.random() < ONE_OPERAND_PROBABILITY else 2 for _ in range(length)]
+        # node ids: inputs 0..2, gate g is node N_INPUTS + g. Backbone: every gate but the last
+        # fills one free operand slot of a random later gate, so every gate reaches the output.
+        children: list[list[int]] = [[] for _ in range(length)]
+        for g in range(length - 2, -1, -1):
+            slots = [p for p in range(g + 1, length) for _ in range(arity[p] - len(children[p]))]
+            children[slots[int(rng.integers(len(slots)))]].append(N_INPUTS + g)
+        lines = [f"{labels[i]}={'True' if rng.random() < 0.5 else 'False'}" for i in range(N_INPUTS)]
+        for g in range(length):
+            while len(children[g]) < arity[g]:
+                c = int(rng.integers(N_INPUTS + g))
+                if c not in children[g]:
+                    children[g].append(c)
+            order = rng.permutation(arity[g]).tolist()
+            words = [
+                ("not " if rng.random() < NEGATION_PROBABILITY else "") + labels[children[g][k]]
+                for k in order
+            ]
+            op = " and " if rng.random() < 0.5 else " or "
+            lines.append(f"{labels[N_INPUTS + g]}={op.join(words)}")
+        lines.append(f"print({labels[-1]})")
+        return self.make_problem("\n".join(lines) + "\n")
+
+    def make_problem(self, program: str) -> Problem:
+        """The problem of evaluating ``program`` (validated; answer from the gates in order)."""
+        gates, output = validate_program(program)
+        values: dict[str, bool] = {}
+        for line in program.split("\n")[:-2]:
+            label, expression = line.split("=")
+            if expression in ("True", "False"):
+                values[label] = expression == "True"
+            else:
+                values[label] = gate_value(expression, [values[x] for _, x in operands(expression)])
+        return Problem(self.name, len(gates), program, str(values[output]), {"output": output})
+
+    # -- oracle ------------------------------------------------------------------------------
+    def oracle(self, problem: Problem) -> Trajectory:
+        _, output = validate_program(problem.prompt)
+        b = TrajectoryBuilder(problem.prompt, IndexedSearchMemory())
+        node, expression = b.find(f"{output}=")[0].split("=")
+        while True:
+            values: list[bool] = []
+            for _, child in operands(expression):
+                found = b.find(f"{child}=")
+                if _LITERAL.fullmatch(found[-1]):
+                    values.append(found[-1].endswith("True"))
+                    continue
+                b.think(f"{child} for {node}\n")  # descend into child; its definition is found[0]
+                node, expression = found[0].split("=")
+                break
+            else:
+                value = gate_value(expression, values)
+                b.think(f"{node}={value}\n")
+                parent = b.find(f"{node} for")
+                if not parent:  # nobody waits for this gate: it is the output
+                    b.answer()
+                    b.output(str(value))
+                    return b.finish()
+                node, expression = b.find(parent[0].split(" for ")[1] + "=")[0].split("=")
+
+    # -- checker -----------------------------------------------------------------------------
+    def check(self, problem: Problem, output: str) -> bool:
+        """Run the program with Python (no builtins but a captured ``print``), compare."""
+        validate_program(problem.prompt)
+        printed = io.StringIO()
+
+        def capture(*args: object) -> None:
+            print(*args, file=printed)
+
+        program = compile(problem.prompt, "<logical_graph>", "exec")
+        exec(program, {"__builtins__": {"print": capture}})  # noqa: S102 (validated grammar)
+        return output == printed.getvalue().removesuffix("\n")
