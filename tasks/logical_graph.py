@@ -19,7 +19,7 @@ ancestor of the output, so the depth-first resolution visits all of them: each g
 output is an operand of a random later gate (a random-recursive-tree backbone, depth about
 ln n), and the other operand slots pick uniformly among all earlier nodes.
 
-Oracle (tool ``search``; about 180 tokens per gate, see docs/tasks/logical_graph.md). Memory
+Oracle (tool ``search``; about 205 tokens per gate, see docs/tasks/logical_graph.md). Memory
 holds the prompt and two kinds of thought lines, found again with ``[find]``:
 
 - ``vX=True`` / ``vX=False``: the value of gate vX, written once it is resolved. The query
@@ -38,9 +38,9 @@ before are now found resolved); if there is none, the gate is the output: ``[ANS
 value. The first step finds the output's definition, named by the ``print`` line just above.
 
 Each decision needs only the current gate's definition line and the observations since then
-(at most two operand searches), or the line just written: a bounded window (about 80 tokens
-with 3-digit labels). The oracle itself keeps only (gate, definition, operand values) and
-reads everything else from the tool's answers.
+(at most two operand searches), or the line just written: a window of 13d + 81 tokens for
+labels of at most d digits (120 up to 997 gates). The oracle itself keeps only (gate,
+definition, operand values) and reads everything else from the tool's answers.
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def validate_program(program: str) -> tuple[list[str], str]:
 class LogicalGraph(Task):
     name = "logical_graph"
     description = "evaluate a random AND/OR/NOT DAG written as Python, depth first; search tool"
-    max_length = 20_000
+    max_length = 10_000
     default_length = 10
     train_length = 10
 
