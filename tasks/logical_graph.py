@@ -77,7 +77,7 @@ if vocab.VOCAB_SIZE > 256:  # pragma: no cover (the vocabulary has 120 tokens)
 class IndexedSearchMemory(SearchMemory):
     """``SearchMemory`` with the same observations, searched in C over a byte copy of memory.
 
-    The reference ``search`` walks memory in Python, about 12 ms per query at 1,000 gates;
+    The reference ``search`` walks memory in Python, about 13 ms per query at 1,000 gates;
     the oracle makes about 5.6 queries per gate, so a 1,000-gate trajectory took a minute.
     This copy is extended incrementally and grepped with ``bytes.find``. Only the oracle uses
     it: episodes (``make_tool``) run the reference tool, and the tests check that every oracle
