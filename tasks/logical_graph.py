@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -69,41 +68,6 @@ _GATE = re.compile(rf"({_LABEL})=({_OPERAND}(?: (?:and|or) {_OPERAND})?)")
 _PRINT = re.compile(rf"print\(({_LABEL})\)")
 _LITERAL = re.compile(rf"{_LABEL}=(True|False)")
 _NEWLINE = vocab.token_id("\n")
-_NEWLINE_BYTE = bytes([_NEWLINE])
-if vocab.VOCAB_SIZE > 256:  # pragma: no cover (the vocabulary has 120 tokens)
-    raise ImportError("IndexedSearchMemory stores token ids as bytes; the vocabulary outgrew them")
-
-
-class IndexedSearchMemory(SearchMemory):
-    """``SearchMemory`` with the same observations, searched in C over a byte copy of memory.
-
-    The reference ``search`` walks memory in Python, about 13 ms per query at 1,000 gates;
-    the oracle makes about 5.6 queries per gate, so a 1,000-gate trajectory took a minute.
-    This copy is extended incrementally and grepped with ``bytes.find``. Only the oracle uses
-    it: episodes (``make_tool``) run the reference tool, and the tests check that every oracle
-    trajectory replays identically through it.
-    """
-
-    def reset(self, prompt: Sequence[int]) -> None:
-        super().reset(prompt)
-        self._bytes = bytearray()
-
-    def search(self, query: list[int]) -> list[int]:
-        self._bytes += bytes(self.memory[len(self._bytes) :])
-        memory, q = self._bytes, bytes(query)
-        out: list[int] = []
-        if _NEWLINE_BYTE in q:  # lines never contain a newline
-            return [vocab.END]
-        start = memory.find(q)
-        while start >= 0:
-            line_start = memory.rfind(_NEWLINE_BYTE, 0, start) + 1
-            line_end = memory.find(_NEWLINE_BYTE, start)
-            line_end = len(memory) if line_end < 0 else line_end
-            out += memory[line_start:line_end]
-            out.append(_NEWLINE)
-            start = memory.find(q, line_end)
-        out.append(vocab.END)
-        return out
 
 
 def label_range(nodes: int) -> int:
@@ -216,7 +180,7 @@ class LogicalGraph(Task):
     # -- oracle ------------------------------------------------------------------------------
     def oracle(self, problem: Problem) -> Trajectory:
         _, output = validate_program(problem.prompt)
-        b = TrajectoryBuilder(problem.prompt, IndexedSearchMemory())
+        b = TrajectoryBuilder(problem.prompt, self.make_tool())
         node, expression = b.find(f"{output}=")[0].split("=")
         while True:
             values: list[bool] = []

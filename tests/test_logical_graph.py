@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import toolenv
-from tasks.logical_graph import IndexedSearchMemory, LogicalGraph
+from tasks.logical_graph import LogicalGraph
 from toolenv import vocab
 from toolenv.checks import check_task
 from toolenv.oracle_policy import OraclePolicy
@@ -132,21 +132,6 @@ def test_oracle_is_right_at_a_thousand_gates():
     problem, trajectory = oracle_at(1000)
     assert trajectory.output() == problem.answer == str(evaluate_dag(problem.prompt)[1])
     assert TASK.check(problem, trajectory.output())
-
-
-@given(
-    memory=st.lists(st.sampled_from(vocab.encode("v1= for\n") + [vocab.ANS]), max_size=60),
-    more=st.lists(st.sampled_from(vocab.encode("v1=\n")), max_size=10),
-    query=st.lists(st.sampled_from(vocab.encode("v1= \n")), min_size=1, max_size=4),
-)
-def test_indexed_search_gives_the_reference_observations(memory, more, query):
-    reference, indexed = toolenv.SearchMemory(), IndexedSearchMemory()
-    for tool in (reference, indexed):
-        tool.reset(memory)
-    assert indexed.search(query) == reference.search(query)
-    for t in more:  # memory grows between searches
-        assert reference.feed(t) is None and indexed.feed(t) is None
-    assert indexed.search(query) == reference.search(query)
 
 
 def test_documented_example():

@@ -8,11 +8,8 @@ from toolenv import vocab
 from toolenv.tools.base import Tool, ToolCommandError
 
 _NEWLINE = vocab.token_id("\n")
-
-
-def _contains(line: list[int], query: list[int]) -> bool:
-    n = len(query)
-    return any(line[i : i + n] == query for i in range(len(line) - n + 1))
+_NL_BYTE = bytes([_NEWLINE])
+assert vocab.VOCAB_SIZE <= 256, "search() matches token ids as bytes"
 
 
 class SearchMemory(Tool):
@@ -30,10 +27,19 @@ class SearchMemory(Tool):
     def __init__(self) -> None:
         self.memory = []
         self.query: list[int] | None = None
+        self._bytes, self._bytes_of = bytearray(), None
 
     def reset(self, prompt: Sequence[int]) -> None:
         super().reset(prompt)
         self.query = None
+
+    def _memory_bytes(self) -> bytearray:
+        """Memory as bytes (token ids < 256), extended as memory grows; rebuilt when ``memory``
+        is replaced by another list (memory only ever grows by appending)."""
+        if self._bytes_of is not self.memory or len(self._bytes) > len(self.memory):
+            self._bytes, self._bytes_of = bytearray(), self.memory
+        self._bytes += bytes(self.memory[len(self._bytes):])
+        return self._bytes
 
     def feed(self, token: int) -> list[int] | None:
         if self.query is not None:
@@ -55,16 +61,18 @@ class SearchMemory(Tool):
         return None
 
     def search(self, query: list[int]) -> list[int]:
-        """Observation tokens for a query (the lines containing it, then [end])."""
+        """Observation tokens for a query (the lines containing it, then [end]). Token ids are
+        matched as bytes (``bytes.find``, in C): at 1,000 logical-graph gates a ToolEnv replay
+        took 61 s with a Python line scan, 3.8 s this way (helper measurement)."""
+        memory, q = self._memory_bytes(), bytes(query)
         out: list[int] = []
-        line: list[int] = []
-        for t in [*self.memory, _NEWLINE]:
-            if t == _NEWLINE:
-                if _contains(line, query):
-                    out.extend(line)
-                    out.append(_NEWLINE)
-                line = []
-            else:
-                line.append(t)
+        start = -1 if _NL_BYTE in q else memory.find(q)  # no line contains a newline
+        while start >= 0:
+            line_start = memory.rfind(_NL_BYTE, 0, start) + 1
+            line_end = memory.find(_NL_BYTE, start)
+            line_end = len(memory) if line_end < 0 else line_end
+            out += memory[line_start:line_end]
+            out.append(_NEWLINE)
+            start = memory.find(q, line_end)
         out.append(vocab.END)
         return out
