@@ -53,6 +53,13 @@ def measure(name, size, batch_fn, device, reps, **overrides):
     return m.num_parameters(), tokens / dt, dt / reps
 
 
+def kernels_present(name: str) -> bool:
+    """Whether the backbone's training scan kernel is importable (else use_kernels=True falls back)."""
+    from agents.backbones import kernels
+
+    return (kernels.selective_scan_fn if name == "mamba" else kernels.mamba_chunk_scan_combined) is not None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--device", default="cpu")
@@ -90,6 +97,8 @@ def main() -> None:
             for kw in variants:
                 params, tps, step = measure(name, size, batch_fn, args.device, args.reps, **kw)
                 kernels = {True: "mamba-ssm", False: "pytorch"}.get(kw.get("use_kernels"), "-")
+                if kw.get("use_kernels") and not kernels_present(name):
+                    kernels = "pytorch (mamba-ssm absent)"
                 mfu = 6 * params * tps / (args.peak_tflops * 1e12) if args.device != "cpu" else float("nan")
                 table.add_row(name, size, kernels, f"{params:,}", f"{step * 1e3:.1f}", f"{tps:,.0f}", f"{mfu:.1%}")
                 rows.append({"backbone": name, "size": size, "kernels": kernels, "params": params,

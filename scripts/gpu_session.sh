@@ -37,8 +37,10 @@ run_bench() {
 
 start_paper() {
   mkdir -p runs/paper
-  setsid nohup python3 scripts/paper_runs.py --plan "${PLAN:-table,ablation,beyond,extra}" --jobs "${JOBS:-14}" \
-    --device cuda >> runs/paper/queue.log 2>&1 < /dev/null &
+  # entries go under runs/ (ignored by git): the device tool re-syncs the working tree at every
+  # call and removes untracked files elsewhere (leaderboards/paper lost its first entries so)
+  setsid nohup python3 scripts/paper_runs.py --plan "${PLAN:-table,ablation,beyond,extra}" --jobs "${JOBS:-8}" \
+    --device cuda --board runs/paper/board >> runs/paper/queue.log 2>&1 < /dev/null &
   echo "paper runs started (pid $!)"
 }
 
@@ -48,7 +50,7 @@ wait_paper() {  # "wait S": up to S more seconds; "wait until:T": until this cal
   while [ $SECONDS -lt $until ] && pgrep -f scripts/paper_runs.py > /dev/null; do sleep 10; done
   tail -n 60 runs/paper/queue.log
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
-  tar czf "$OUT/paper.tgz" leaderboards/paper runs/paper/*.log runs/paper/*.json 2>/dev/null
+  tar czf "$OUT/paper.tgz" runs/paper/board runs/paper/*.log runs/paper/*.json 2>/dev/null
   ls -la "$OUT"
 }
 

@@ -120,7 +120,8 @@ def launch(run: Run, args) -> subprocess.Popen:
     cfg_path.write_text(json.dumps(base.train_config(args.device, Path(args.runs) / run.id, args.steps), indent=1))
     script = " && ".join(shlex.join(c) for c in commands(run, args))
     log = open(Path(args.runs) / f"{run.id}-{run.plan}.log", "a")  # noqa: SIM115 (closed by the child's exit)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1",
+           "PYTORCH_CUDA_ALLOC_CONF": "expandable_segments:True"}
     return subprocess.Popen(["bash", "-c", script], stdout=log, stderr=subprocess.STDOUT, env=env)
 
 
@@ -160,7 +161,7 @@ def main() -> None:
     Path(args.board).mkdir(parents=True, exist_ok=True)
     todo = [r for r in runs if not done(r, args)]
     # a `beyond` run reuses the table run's checkpoint: it waits until that one is done
-    t0, running, finished = time.time(), {}, []
+    t0, running, finished, retried = time.time(), {}, [], set()
     print(f"{len(todo)} runs to play ({len(runs) - len(todo)} done before), {args.jobs} at a time", flush=True)
     while todo or running:
         for rid, (run, proc, start) in list(running.items()):
@@ -169,6 +170,9 @@ def main() -> None:
                 finished.append({"run": rid, "plan": run.plan, "rc": proc.returncode, "seconds": time.time() - start})
                 print(f"[{time.time() - t0:6.0f}s] {rid} ({run.plan}) rc={proc.returncode} "
                       f"in {time.time() - start:.0f}s", flush=True)
+                if proc.returncode != 0 and rid not in retried:  # e.g. out of GPU memory while others ran:
+                    retried.add(rid)  # once more at the end of the queue (training and eval resume)
+                    todo.append(run)
         late = args.deadline is not None and time.time() - t0 > args.deadline
         busy = {(r.task, r.backbone, r.seed, r.regime) for r, _, _ in running.values()}
         while todo and len(running) < args.jobs and not late:

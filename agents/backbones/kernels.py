@@ -132,6 +132,7 @@ def report_once(backbone: str, device: torch.device, enabled: bool, ops: dict[st
         )
         lines.append(f"{op}: PyTorch ({why})")
     if fallback:
-        log.warning("%s on %s runs pure-PyTorch SSM code: %s", backbone, device.type, "; ".join(lines))
+        some = "every" if all("PyTorch" in line for line in lines) else "some"
+        log.warning("%s on %s runs %s op in PyTorch: %s", backbone, device.type, some, "; ".join(lines))
     else:
         log.info("%s on %s: %s", backbone, device.type, "; ".join(lines))
