@@ -23,6 +23,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from agents.builder import build_backbone
@@ -168,7 +169,11 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
     run_steps = 0
     backbone.train()
-    with Progress(*columns, disable=not progress, transient=False) as bar:
+    # a log file or pipe gets a plain line every ~5% of the run instead of a progress bar
+    console = Console()
+    plain = progress and not console.is_terminal
+    every = max(1, cfg.steps // 20)
+    with Progress(*columns, disable=not progress or plain, transient=False, console=console) as bar:
         job = bar.add_task(f"{cfg.backbone}/{cfg.size} {cfg.tasks[0].name}", total=cfg.steps, completed=step, info="")
         while step < cfg.steps:
             if stop_after is not None and run_steps >= stop_after:
@@ -202,6 +207,8 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             if "val_exact" in record:
                 info += f"  val {record['val_exact']:.0%}"
             bar.update(job, completed=step, info=info)
+            if plain and (step % every == 0 or step == cfg.steps):
+                print(f"step {step}/{cfg.steps}  {info}  {wall:.0f} s", flush=True)
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 if step == cfg.steps and ddp.main:
                     t1 = time.perf_counter()
