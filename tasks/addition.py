@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tasks.digits import random_number
+from tasks.digits import column_sum, random_number
 from toolenv.bigint import canonical, to_int, to_str
 from toolenv.builder import TrajectoryBuilder
 from toolenv.problem import Problem
@@ -65,25 +65,7 @@ class Addition(Task):
             while b.read(k) != stop:
                 b.right(k)
             b.left(k)
-        carry, running = 0, {1: True, 2: True}
-        while True:
-            total = carry
-            for k in (1, 2):
-                if running[k]:
-                    c = b.read(k)
-                    if c.isdigit():
-                        total += int(c)
-                    else:
-                        running[k] = False
-            if not (running[1] or running[2]):
-                break
-            carry = total // 10
-            b.think(f"{carry}{total % 10}")
-            for k in (1, 2):
-                if running[k]:
-                    b.left(k)
-        if carry:
-            b.think("01")
+        column_sum(b, b.left)  # least significant digits first
         b.answer()
         while b.read(3) != "[ANS]":
             b.right(3)

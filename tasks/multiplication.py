@@ -61,7 +61,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from tasks.digits import random_number
+from tasks.digits import column_sum, random_number
 from toolenv.bigint import canonical, to_int, to_str
 from toolenv.builder import TrajectoryBuilder
 from toolenv.problem import Problem
@@ -207,27 +207,14 @@ def _gather(t: TrajectoryBuilder) -> None:
 
 
 def _add(t: TrajectoryBuilder) -> None:
-    """Step 5: R0 (pointer 1) + R1 (pointer 2), digits only, written as (carry, digit) pairs."""
-    carry, running = 0, {1: True, 2: True}
-    while True:
-        total = carry
-        for k in (1, 2):
-            if running[k]:
-                c = t.read(k)
-                if c.isdigit():
-                    total += int(c)
-                else:
-                    running[k] = False
-        if not (running[1] or running[2]):
-            break
-        carry = total // 10
-        t.think(f"{carry}{total % 10}")
-        for k in (1, 2):
-            if running[k]:
-                t.right(k)
-                t.right(k)
-    if carry:
-        t.think("01")
+    """Step 5: R0 (pointer 1) + R1 (pointer 2), digits only (each pointer skips the carries: two
+    steps right), written as (carry, digit) pairs."""
+
+    def two_right(k: int) -> None:
+        t.right(k)
+        t.right(k)
+
+    column_sum(t, two_right)
 
 
 class MultiplicationNx1(_Multiplication):

@@ -12,7 +12,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
-import torch
+from engine_check import assert_engine_equals_toolenv
 from gymnasium.utils.env_checker import check_env
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,8 +21,6 @@ import toolenv
 from tasks.logical_graph import LogicalGraph
 from toolenv import vocab
 from toolenv.checks import check_task
-from toolenv.oracle_policy import OraclePolicy
-from toolenv.rollout import rollout
 from toolenv.trajectory import AGENT_ROLES
 
 toolenv.register_task(LogicalGraph)  # the entry point may not be installed yet
@@ -327,69 +325,11 @@ def test_programs_outside_the_language_are_refused():
 # -- the batched rollout engine ----------------------------------------------------------------
 
 
-class _Careless(OraclePolicy):
-    """The teacher, but at a few fixed context positions a fixed mistake (a pointer command
-    the search tool rejects, an early [EOS], a wrong label digit, a stray [/find]): a function
-    of (row, position), so both paths make the same decisions."""
-
-    def __init__(self, problems, seed):
-        super().__init__(TASK, problems, "interactive")
-        mistakes = [vocab.pointer_command(1, "read"), vocab.EOS, vocab.token_id("7"), vocab.FIND_END]
-        gen = torch.Generator().manual_seed(seed)
-        width = self.plans.shape[1]
-        self.flip = torch.rand(len(problems), width, generator=gen) < 0.01
-        self.noise = torch.tensor(mistakes)[
-            torch.randint(0, len(mistakes), (len(problems), width), generator=gen)
-        ]
-
-    def action(self, b, pos):
-        pos = min(pos, self.plans.shape[1] - 1)
-        return int(self.noise[b, pos] if self.flip[b, pos] else self.plans[b, pos])
-
-    def feed(self, tokens, active):
-        choice = super().feed(tokens, active)
-        rows = torch.arange(len(choice))
-        return torch.where(self.flip[rows, self.pos], self.noise[rows, self.pos], choice)
-
-
-def _toolenv_episode(problem, regime, choose, max_steps=None):
-    """One ToolEnv episode whose action at context position t is ``choose(t)``."""
-    env = toolenv.ToolEnv(TASK, regime=regime, max_steps=max_steps)
-    obs, _ = env.reset(options={"problem": problem})
-    context = list(obs)
-    while True:
-        obs, reward, terminated, truncated, info = env.step(choose(len(context)))
-        context += obs.tolist()
-        if terminated or truncated:
-            return env.trajectory(), reward, info, truncated
-
-
 def test_batched_rollouts_equal_toolenv():
     """The engine plays the same episodes as ToolEnv: teacher in every regime, and a careless
     teacher (rejected commands, early [EOS], wrong labels, truncation)."""
     problems = [TASK.problem("test", n, i) for n in (1, 2, 3) for i in range(2)]
     problems += [TASK.problem("train", 10, i) for i in range(4)]
-    cases = [(r, OraclePolicy(TASK, problems, r), None) for r in toolenv.REGIMES]
-    cases += [("interactive", _Careless(problems, seed), steps) for seed, steps in ((1, None), (2, 150))]
-    endings = set()
-    for regime, policy, max_steps in cases:
-        fast = rollout(policy, TASK, problems, regime, record=True, max_steps=max_steps, sync_every=5)
-        for b, (res, problem) in enumerate(zip(fast, problems)):
-            if isinstance(policy, _Careless):
-                choose = functools.partial(policy.action, b)
-            else:
-                choose = policy.plans[b].tolist().__getitem__
-            traj, reward, info, truncated = _toolenv_episode(problem, regime, choose, max_steps)
-            assert res.trajectory() == traj, (
-                vocab.decode(res.tokens) + "\n!=\n" + vocab.decode(traj.tokens.tolist())
-            )
-            assert (res.correct, res.output, res.truncated, res.invalid) == (
-                reward == 1.0,
-                info["output"],
-                truncated,
-                "invalid" in info,
-            )
-            endings.add("invalid" if res.invalid else "truncated" if res.truncated else str(res.correct))
-            if not isinstance(policy, _Careless):
-                assert res.correct
+    mistakes = [vocab.pointer_command(1, "read"), vocab.EOS, vocab.token_id("7"), vocab.FIND_END]
+    endings = assert_engine_equals_toolenv(TASK, problems, mistakes, short_limit=150)
     assert {"invalid", "True"} <= endings and ("truncated" in endings or "False" in endings), endings
