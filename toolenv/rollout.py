@@ -98,14 +98,13 @@ class _GraphChunk:
     The carry (the engine's per-row tensors ``c``, ``rows.mlen`` and the policy's
     ``graph_state``) lives in static tensors: the graph reads them at its start and copies
     the new values back into them at its end. Buffers changed in place (memory, queue,
-    recording) are baked into the graph by address, so it is captured again whenever the
-    engine widens one of them (doubling: a few times per rollout at most)."""
+    recording) are baked into the graph by address, so it is captured again if the engine has
+    to widen one of them (``rollout`` sizes them for the whole rollout up front when it can)."""
 
     def __init__(self, advance, c: dict, rows: bt.Rows, rec: dict, policy, steps: int) -> None:
         self.advance, self.c, self.rows, self.rec, self.policy, self.steps = advance, c, rows, rec, policy, steps
         self.graph: torch.cuda.CUDAGraph | None = None
         self.buffers: tuple[int, ...] = ()
-        self.captures = 0
 
     def _buffers(self) -> tuple[int, ...]:
         return tuple(id(x) for x in (self.rows.mem, self.rows.qbuf, self.rec["ctx"], self.rec["roles"]))
@@ -133,7 +132,6 @@ class _GraphChunk:
                 s.copy_(new)
         self._restore(static)
         self.graph, self.buffers = graph, self._buffers()
-        self.captures += 1
 
     def run(self) -> None:
         if self.graph is None or self._buffers() != self.buffers:
