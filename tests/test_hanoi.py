@@ -18,8 +18,8 @@ from gymnasium.utils.env_checker import check_env
 import toolenv
 from tasks.hanoi import Hanoi, HanoiRecursive
 from toolenv import vocab
-from toolenv.checks import check_task
-from toolenv.trajectory import AGENT_ROLES, Role
+from toolenv.checks import check_task, decision_clash, replay
+from toolenv.trajectory import Role
 
 for _cls in (Hanoi, HanoiRecursive):  # the entry points may not be installed yet
     toolenv.register_task(_cls)
@@ -59,23 +59,6 @@ def moves_of(text):
     return [(int(d), x, y) for d, x, y in _MOVE.findall(text)]
 
 
-def play(task, problem, trajectory):
-    """Replay ``trajectory``'s actions in a ToolEnv; returns (reward, last info, env context).
-    The step limit is the one the env derives (given here to skip rebuilding the oracle)."""
-    n_actions = sum(1 for _ in trajectory.actions())
-    env = toolenv.ToolEnv(task, max_steps=task.step_limit(n_actions))
-    env.reset(options={"problem": problem})
-    terminated = truncated = False
-    for action in trajectory.actions():
-        assert not (terminated or truncated), "episode ended before the oracle finished"
-        _, reward, terminated, truncated, info = env.step(action)
-    assert terminated and not truncated
-    return reward, info, env.trajectory()
-
-
-# -- contract and replay ---------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("task", TASKS, ids=IDS)
 def test_task_contract_and_check_env_in_every_regime(task):
     for regime in toolenv.REGIMES:
@@ -95,7 +78,7 @@ def test_oracle_replay_solves_the_puzzle(name, n):
     problem, trajectory = oracle_at(name, n)
     disks = problem.meta["disks"]
     assert len(disks) == len(set(disks)) == problem.length == n and all(1 <= d <= 100 for d in disks)
-    reward, info, rebuilt = play(task, problem, trajectory)
+    reward, info, rebuilt = replay(task, problem, trajectory=trajectory)
     assert reward == 1.0 and info["output"] == problem.answer == trajectory.output()
     assert rebuilt == trajectory
     moves = moves_of(info["output"])
@@ -249,19 +232,6 @@ def test_changing_any_single_output_token_gives_reward_zero(task):
 # -- bounded decisions and sizes -------------------------------------------------------------
 
 
-def _clash(trajectories, window):
-    """The first context of ``window`` tokens followed by two different oracle actions, or None."""
-    agent = [int(r) for r in AGENT_ROLES]
-    decisions: dict[tuple, int] = {}
-    for trajectory in trajectories:
-        tokens = [-1] * window + trajectory.tokens.tolist()
-        for i in np.flatnonzero(np.isin(trajectory.roles, agent)).tolist():
-            context = tuple(tokens[i : i + window])
-            if decisions.setdefault(context, tokens[i + window]) != tokens[i + window]:
-                return vocab.decode([t for t in context if t >= 0])
-    return None
-
-
 @pytest.mark.parametrize("task", TASKS, ids=IDS)
 def test_every_decision_depends_on_a_bounded_window_only(task):
     """Equal last-WINDOW contexts, equal next action, over lengths 1..10 (iterative) or 1..11
@@ -273,8 +243,8 @@ def test_every_decision_depends_on_a_bounded_window_only(task):
     trajectories += [task.oracle(task.sample(rng, n)) for n in range(1, 7) for _ in range(3)]
     for disks in ([100], [100, 1], [100, 99, 98], [1, 2, 3], [100, 10, 9, 1], [55, 100, 7, 8, 12]):
         trajectories.append(task.oracle(task.make_problem(disks)))
-    assert _clash(trajectories, WINDOW[task.name]) is None
-    assert _clash(trajectories, WINDOW[task.name] - 1) is not None
+    assert decision_clash(trajectories, WINDOW[task.name]) is None
+    assert decision_clash(trajectories, WINDOW[task.name] - 1) is not None
 
 
 def _doc_table(name):

@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 import toolenv
 from tasks.logical_graph import LogicalGraph
 from toolenv import vocab
-from toolenv.checks import check_task
-from toolenv.trajectory import AGENT_ROLES
+from toolenv.checks import check_task, decision_clash, replay
 
 toolenv.register_task(LogicalGraph)  # the entry point may not be installed yet
 TASK = toolenv.get_task("logical_graph")
@@ -47,20 +46,6 @@ def oracle_at(n):
     """Test problem 0 at n gates and its oracle trajectory (built once per session)."""
     problem = TASK.problem("test", n, 0)
     return problem, TASK.oracle(problem)
-
-
-def play(problem, trajectory):
-    """Replay ``trajectory``'s actions in a ToolEnv (reference SearchMemory); returns (reward,
-    last info, env context). The step limit is the env's own (given to skip the oracle)."""
-    n_actions = sum(1 for _ in trajectory.actions())
-    env = toolenv.ToolEnv(TASK, max_steps=TASK.step_limit(n_actions))
-    env.reset(options={"problem": problem})
-    terminated = truncated = False
-    for action in trajectory.actions():
-        assert not (terminated or truncated), "episode ended before the oracle finished"
-        _, reward, terminated, truncated, info = env.step(action)
-    assert terminated and not truncated
-    return reward, info, env.trajectory()
 
 
 def evaluate_dag(program: str) -> tuple[int, bool]:
@@ -112,7 +97,7 @@ def test_oracle_replay_evaluates_every_small_graph(length, seed):
     gates, value = evaluate_dag(problem.prompt)
     assert problem.length == length == gates and problem.answer == str(value)
     trajectory = TASK.oracle(problem)
-    reward, info, rebuilt = play(problem, trajectory)
+    reward, info, rebuilt = replay(TASK, problem, trajectory=trajectory)
     assert reward == 1.0 and info["output"] == problem.answer
     assert rebuilt == trajectory
 
@@ -120,7 +105,7 @@ def test_oracle_replay_evaluates_every_small_graph(length, seed):
 @pytest.mark.parametrize("length", [100, 500])
 def test_oracle_replay_evaluates_large_graphs(length):
     problem, trajectory = oracle_at(length)
-    reward, info, rebuilt = play(problem, trajectory)
+    reward, info, rebuilt = replay(TASK, problem, trajectory=trajectory)
     assert reward == 1.0 and info["output"] == str(evaluate_dag(problem.prompt)[1]) and rebuilt == trajectory
 
 
@@ -175,19 +160,6 @@ def test_trajectory_grows_linearly():
     assert all(5 < f < 5.5 for f in finds.values()), finds
 
 
-def _clash(trajectories, window):
-    """A context of ``window`` tokens followed by two different agent actions, or None."""
-    decisions: dict[tuple, int] = {}
-    agent = [int(r) for r in AGENT_ROLES]
-    for trajectory in trajectories:
-        tokens = [-1] * window + trajectory.tokens.tolist()
-        for i in np.flatnonzero(np.isin(trajectory.roles, agent)).tolist():
-            context = tuple(tokens[i : i + window])
-            if decisions.setdefault(context, tokens[i + window]) != tokens[i + window]:
-                return vocab.decode([t for t in context if t >= 0])
-    return None
-
-
 def test_every_decision_depends_on_a_bounded_window_only():
     """Equal last-``window(d)`` contexts, equal next action, over graphs of 1..12 gates (and 40,
     100) relabeled v0, v1, ...: small graphs share labels, so a stack or a count held in the
@@ -196,9 +168,9 @@ def test_every_decision_depends_on_a_bounded_window_only():
     problems = [TASK.sample(rng, n) for n in [*range(1, 13)] * 15 + [40, 100]]
     trajectories = [TASK.oracle(TASK.make_problem(relabel(p.prompt, rng))) for p in problems]
     one_digit = [t for p, t in zip(problems, trajectories) if p.length <= 7]
-    assert _clash(one_digit, window(1)) is None
-    assert _clash(trajectories, window(3)) is None
-    assert _clash(trajectories, 60) is not None  # the test has power: shorter windows clash
+    assert decision_clash(one_digit, window(1)) is None
+    assert decision_clash(trajectories, window(3)) is None
+    assert decision_clash(trajectories, 60) is not None  # the test has power: shorter windows clash
 
 
 def _doc_table():

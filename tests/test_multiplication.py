@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 import toolenv
 from tasks.multiplication import MultiplicationNx1, MultiplicationNx2
 from toolenv import vocab
-from toolenv.checks import check_task, replay
-from toolenv.trajectory import AGENT_ROLES
+from toolenv.checks import check_task, decision_clash, replay
 
 for _cls in (MultiplicationNx1, MultiplicationNx2):  # the entry points may not be installed yet
     toolenv.register_task(_cls)
@@ -150,26 +149,13 @@ def _trajectories():
     return out
 
 
-def _clash(trajectories, window):
-    """The first context of ``window`` tokens followed by two different oracle actions, or None."""
-    agent = [int(r) for r in AGENT_ROLES]
-    decisions: dict[tuple, int] = {}
-    for trajectory in trajectories:
-        tokens = [-1] * window + trajectory.tokens.tolist()
-        for i in np.flatnonzero(np.isin(trajectory.roles, agent)).tolist():
-            context = tuple(tokens[i : i + window])
-            if decisions.setdefault(context, tokens[i + window]) != tokens[i + window]:
-                return vocab.decode([t for t in context if t >= 0])
-    return None
-
-
 def test_every_decision_depends_on_a_bounded_window_only():
     """Equal last-WINDOW contexts, equal next action, over both variants, lengths 1..30 and 300,
     training shapes (one-digit b in n×2), zeros and carries: a count of digits or a phase held
     in memory would clash. WINDOW is tight: one token less does clash."""
     trajectories = _trajectories()
-    assert _clash(trajectories, WINDOW) is None
-    assert _clash(trajectories, WINDOW - 1) is not None
+    assert decision_clash(trajectories, WINDOW) is None
+    assert decision_clash(trajectories, WINDOW - 1) is not None
 
 
 @pytest.mark.parametrize("task", TASKS, ids=IDS)

@@ -21,14 +21,20 @@ from toolenv.task import Task
 from toolenv.trajectory import AGENT_ROLES, Trajectory
 
 
-def replay(task: Task | str, problem: Problem, regime: str = "interactive") -> tuple[float, dict, Trajectory]:
-    """Play the regime's teacher trajectory through a ToolEnv; returns (reward, last info, context)."""
+def replay(task: Task | str, problem: Problem, regime: str = "interactive",
+           trajectory: Trajectory | None = None) -> tuple[float, dict, Trajectory]:
+    """Play the regime's teacher trajectory (or ``trajectory``, already built: long oracles are
+    costly) through a ToolEnv; returns (reward, last info, context). The env's step limit is
+    the one it would derive itself."""
     task = get_task(task)
-    env = ToolEnv(task, regime=regime)
+    if trajectory is None:
+        trajectory = regime_trajectory(task, problem, regime)
+    actions = list(trajectory.actions())
+    env = ToolEnv(task, regime=regime, max_steps=task.step_limit(len(actions)))
     obs, _ = env.reset(options={"problem": problem})
     context = list(obs)
     reward, info, done = 0.0, {}, False
-    for action in regime_trajectory(task, problem, regime).actions():
+    for action in actions:
         assert not done, f"{task.name}: episode ended before the oracle finished ({info})"
         obs, reward, terminated, truncated, info = env.step(action)
         context += obs.tolist()
@@ -37,6 +43,22 @@ def replay(task: Task | str, problem: Problem, regime: str = "interactive") -> t
     rebuilt = env.trajectory()
     assert rebuilt.tokens.tolist() == context, "env.trajectory() differs from the concatenated observations"
     return reward, info, rebuilt
+
+
+def decision_clash(trajectories: Iterable[Trajectory], window: int) -> str | None:
+    """The bounded-window property of an oracle, measured: the first context of ``window``
+    tokens that is followed by two different agent tokens somewhere in ``trajectories`` (as
+    text), or None when every agent token is a function of the ``window`` tokens before it,
+    which a fixed-memory model can then learn once for every length."""
+    agent = [int(r) for r in AGENT_ROLES]
+    decisions: dict[tuple, int] = {}
+    for trajectory in trajectories:
+        tokens = [-1] * window + trajectory.tokens.tolist()
+        for i in np.flatnonzero(np.isin(trajectory.roles, agent)).tolist():
+            context = tuple(tokens[i : i + window])
+            if decisions.setdefault(context, tokens[i + window]) != tokens[i + window]:
+                return vocab.decode([t for t in context if t >= 0])
+    return None
 
 
 def _corruptions(answer: str) -> Iterable[str]:
