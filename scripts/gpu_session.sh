@@ -2,7 +2,8 @@
 # One GPU session on an offline CUDA machine (the device tool's H200): set up, then any of
 #   test   - the gpu tests (pytest -m gpu)
 #   bench  - benchmarks/gpu_rollout.py and benchmarks/train_throughput.py (paper presets)
-#   paper  - scripts/paper_runs.py in the background (setsid: it outlives this call)
+#   paper  - scripts/paper_runs.py in the background (setsid: it outlives this call); with
+#            PAPER_SCRIPT=path, that script starts the queues instead (scripts/leases/)
 #   wait S - wait up to S seconds (or "wait until:T", T seconds into this call) for the paper
 #            runs, then pack what exists into $OUT
 # Usage: bash scripts/gpu_session.sh test bench paper "wait 300"
@@ -37,6 +38,7 @@ run_bench() {
 
 start_paper() {
   mkdir -p runs/paper
+  if [ -n "${PAPER_SCRIPT:-}" ]; then bash "$PAPER_SCRIPT"; return; fi
   # entries go under runs/ (ignored by git): the device tool re-syncs the working tree at every
   # call and removes untracked files elsewhere (leaderboards/paper lost its first entries so)
   setsid nohup python3 scripts/paper_runs.py --plan "${PLAN:-table,ablation,beyond,extra}" --jobs "${JOBS:-8}" \
@@ -48,9 +50,12 @@ wait_paper() {  # "wait S": up to S more seconds; "wait until:T": until this cal
   local until=$((SECONDS + ${1#until:}))
   case $1 in until:*) until=${1#until:} ;; esac
   while [ $SECONDS -lt $until ] && pgrep -f scripts/paper_runs.py > /dev/null; do sleep 10; done
-  tail -n 60 runs/paper/queue.log
+  tail -n 8 runs/paper/*.log | grep -v "^$" | tail -n 60
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
   tar czf "$OUT/paper.tgz" runs/paper/board runs/paper/*.log runs/paper/*.json 2>/dev/null
+  # the tiny models' weights (~0.3 MB each), to extend their evaluations elsewhere
+  tar czf "$OUT/tiny-checkpoints.tgz" runs/paper/*mamba*/config.json runs/paper/*mamba*/model.safetensors \
+    runs/paper/*mamba*/train_log.json 2>/dev/null
   ls -la "$OUT"
 }
 

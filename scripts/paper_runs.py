@@ -86,7 +86,7 @@ def plan(names: list[str]) -> list[Run]:
             runs += [Run("addition", "mamba2", s, regime=r, lengths=[1, 2, 3, 4, 5, 10, 20, 50, 100], plan=name)
                      for s in (0, 1) for r in ("no-tool", "single-turn", "direct")]
         elif name == "beyond":  # the <=5-digit models at 10,000 digits (same checkpoints as the table)
-            runs += [Run("addition", a, s, lengths=[2000, 5000, 10000], episodes=16, plan=name)
+            runs += [Run("addition", a, s, lengths=[5, 100, 1000, 2000, 5000, 10000], episodes=16, plan=name)
                      for s in (0, 1) for a in ("mamba", "mamba2")]
         elif name == "swa":  # the Mistral-style sliding-window Transformer, where time allows
             runs += [Run(t, "swa-transformer", s, lengths=TASKS[t]["lengths"], episodes=TASKS[t].get("episodes", 64),
@@ -120,7 +120,7 @@ def launch(run: Run, args) -> subprocess.Popen:
     cfg_path.write_text(json.dumps(base.train_config(args.device, Path(args.runs) / run.id, args.steps), indent=1))
     script = " && ".join(shlex.join(c) for c in commands(run, args))
     log = open(Path(args.runs) / f"{run.id}-{run.plan}.log", "a")  # noqa: SIM115 (closed by the child's exit)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1",
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "PYTHONUNBUFFERED": "1",
            "PYTORCH_CUDA_ALLOC_CONF": "expandable_segments:True"}
     return subprocess.Popen(["bash", "-c", script], stdout=log, stderr=subprocess.STDOUT, env=env)
 
@@ -138,6 +138,9 @@ def main() -> None:
     parser.add_argument("--seeds", default=None, help="comma-separated: keep only these seeds")
     parser.add_argument("--steps", type=int, default=None, help="training steps instead of the task's (smoke tests)")
     parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads per run (OMP_NUM_THREADS)")
+    parser.add_argument("--tag", default="", help="names this queue's summary, runs/<tag>queue.json, when "
+                        "several queues share one --runs folder (e.g. a CPU and a GPU queue)")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--runs", default="runs/paper")
     parser.add_argument("--board", default="leaderboards/paper")
@@ -186,7 +189,7 @@ def main() -> None:
             print(f"deadline: {len(todo)} runs not started", flush=True)
             break
         time.sleep(2)
-    summary = Path(args.runs) / "queue.json"
+    summary = Path(args.runs) / f"{args.tag}queue.json"
     previous = json.loads(summary.read_text()) if summary.exists() else []
     summary.write_text(json.dumps(previous + finished, indent=1))
 
