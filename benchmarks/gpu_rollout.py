@@ -8,8 +8,9 @@ episodes). Throughput = tokens the model consumed (prompt, actions, observations
 episode's context) per second. The ceiling, "decode": the same model stepping B rows for as
 many tokens as the longest episode's context, argmax fed back, no env or tool, captured in CUDA
 graphs of 32 steps where the backbone allows (else eager). Kernels are compiled and graphs
-captured once before any clock starts (a warm-up rollout of the same batch). A third column
-adds ``compile_env=True`` (the env/tool half of each step fused by torch.compile).
+captured once before any clock starts (a warm-up rollout of the same batch). Two more columns
+run the env/tool half of each step fused: by torch.compile (``compile_env=True``) and as one
+Triton kernel (``fused_env=True``, toolenv.fused_env); eager and graphs use the torch env step.
 
 Usage: python benchmarks/gpu_rollout.py [--backbones mamba,mamba2,lstm,gru,transformer]
        [--size small] [--batches 256,1024] [--steps 1024] [--length 100] [--json FILE]
@@ -28,9 +29,9 @@ from rich.table import Table
 import toolenv
 from agents.builder import build_backbone
 from agents.lm_agent import LMAgent
-from toolenv import vocab
+from toolenv import batch_tools, vocab
+from toolenv.fused_env import fused_env_apply
 from toolenv.rollout import rollout
-
 
 
 def endings(task) -> list[int]:
@@ -100,13 +101,19 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     parser.add_argument("--no-compile-env", dest="compile_env", action="store_false",
                         help="skip the graphs + torch.compile'd env column")
+    parser.add_argument("--no-fused-env", dest="fused_env", action="store_false",
+                        help="skip the graphs + fused Triton env column")
     args = parser.parse_args()
+    why_not = fused_env_apply(batch_tools.BatchPointerMemory(1), torch.device("cuda"))
+    if args.fused_env and why_not:
+        print(f"no graphs + fused env column: {why_not}")
+        args.fused_env = False
     torch._dynamo.config.recompile_limit = 64
     task = toolenv.get_task(args.task)
     table = Table(title=f"rollout tokens/s on {torch.cuda.get_device_name()}: {args.task} length {args.length}, "
                         f"{args.steps} agent tokens per episode, {args.size} presets, {args.dtype}")
-    for col in ("backbone", "batch", "eager", "graphs", "graphs+compiled env", "decode", "best/decode", "best/eager",
-                "eager ms/step"):
+    for col in ("backbone", "batch", "eager", "graphs", "graphs+compiled env", "graphs+fused env", "decode",
+                "best/decode", "best/eager", "eager ms/step"):
         table.add_column(col, justify="right")
     rows = []
     for name in args.backbones.split(","):
@@ -116,9 +123,10 @@ def main() -> None:
         for batch in map(int, args.batches.split(",")):
             problems = [task.problem("test", args.length, i) for i in range(batch)]
 
-            def play(graphs: bool, steps: int = args.steps, backbone=backbone, problems=problems, fuse=False):
+            def play(graphs: bool, steps: int = args.steps, backbone=backbone, problems=problems, fuse=False,
+                     triton=False):
                 return rollout(NeverEnding(backbone, endings(task)), task, problems, max_steps=steps, cuda_graphs=graphs,
-                               compile_env=fuse)
+                               compile_env=fuse, fused_env=triton)
 
             play(False, 64)  # warm-up: kernels, allocator
             eager, t_eager = timed(lambda: play(False))
@@ -141,13 +149,20 @@ def main() -> None:
                     if [r.context_tokens for r in fused] != [r.context_tokens for r in eager]:
                         raise SystemExit(f"{name} batch {batch}: compiled-env rollouts differ from eager ones")
                     row["graph_compiled_tok_s"] = tokens / t_fused
+                if args.fused_env:
+                    play(True, 64, triton=True)  # compiles the kernel
+                    fused, t_fused = timed(lambda: play(True, triton=True))
+                    if [(r.output, r.steps, r.tool_calls, r.context_tokens) for r in fused] != \
+                       [(r.output, r.steps, r.tool_calls, r.context_tokens) for r in eager]:
+                        raise SystemExit(f"{name} batch {batch}: fused-env rollouts differ from eager ones")
+                    row["graph_fused_tok_s"] = tokens / t_fused
             t_dec = decode(backbone, batch, longest, graphs_ok)
             row["decode_tok_s"] = batch * longest / t_dec
             rows.append(row)
-            g, gc = row.get("graph_tok_s"), row.get("graph_compiled_tok_s")
-            best = max(row["eager_tok_s"], g or 0, gc or 0)
+            g, gc, gf = row.get("graph_tok_s"), row.get("graph_compiled_tok_s"), row.get("graph_fused_tok_s")
+            best = max(row["eager_tok_s"], g or 0, gc or 0, gf or 0)
             table.add_row(name, str(batch), f"{row['eager_tok_s']:,.0f}", f"{g:,.0f}" if g else "n/a",
-                          f"{gc:,.0f}" if gc else "n/a", f"{row['decode_tok_s']:,.0f}",
+                          f"{gc:,.0f}" if gc else "n/a", f"{gf:,.0f}" if gf else "n/a", f"{row['decode_tok_s']:,.0f}",
                           f"{best / row['decode_tok_s']:.0%}", f"{best / row['eager_tok_s']:.1f}x",
                           f"{row['eager_ms_per_step']:.2f}")
             print(json.dumps(row), flush=True)

@@ -25,6 +25,7 @@ from toolenv import batch_tools as bt
 from toolenv import vocab
 from toolenv.env import token_accuracy
 from toolenv.errors import ToolEnvError
+from toolenv.fused_env import FusedEnvStep, fused_env_apply
 from toolenv.policy import TokenPolicy
 from toolenv.problem import Problem
 from toolenv.regimes import check_regime, regime_tool, regime_trajectory
@@ -92,6 +93,17 @@ def _use_graphs(wanted: bool | None, policy: TokenPolicy, tool: bt.BatchTool, de
     return why_not is None
 
 
+def _use_fused(wanted: bool | None, compile_env: bool, tool: bt.BatchTool, device: torch.device) -> bool:
+    if wanted is False or (wanted is None and compile_env):
+        return False
+    if wanted and compile_env:
+        raise ToolEnvError("fused_env=True and compile_env=True: choose one env step")
+    why_not = fused_env_apply(tool, device)
+    if wanted and why_not:
+        raise ToolEnvError(f"fused_env=True, but {why_not}")
+    return why_not is None
+
+
 class _GraphChunk:
     """``steps`` calls of ``advance`` captured as one CUDA graph and replayed.
 
@@ -155,6 +167,7 @@ def rollout(
     sync_every: int = 32,
     cuda_graphs: bool | None = None,
     compile_env: bool = False,
+    fused_env: bool | None = None,
 ) -> list[EpisodeResult]:
     """Play ``problems`` as one batch with ``policy``; one result per problem, in order.
 
@@ -168,7 +181,10 @@ def rollout(
     (pointer, calculator, no tool); True demands them (error if they do not apply); False
     never uses them. Results are the same either way (tested on GPU). ``compile_env``: fuse the
     env and tool half of each step with ``torch.compile`` (fewer, larger kernels; compiles once
-    per process and batch shape).
+    per process and batch shape). ``fused_env``: run the env and tool half of each step as one
+    Triton kernel (``toolenv.fused_env``: pointer, calculator, no tool; needs CUDA and triton).
+    None (default) uses it where it applies, unless ``compile_env``; True demands it; False
+    never uses it. Results are the same either way.
     """
     check_regime(regime)
     if max_steps is not None and max_steps <= 0:
@@ -235,7 +251,10 @@ def rollout(
         c["live"] = c["status"] == 0
         return tok
 
-    env = torch.compile(env_step) if compile_env else env_step
+    if _use_fused(fused_env, compile_env, tool, dev):
+        env = FusedEnvStep(c, rows, tool, table, columns, limits, plen, rec, record)
+    else:
+        env = torch.compile(env_step) if compile_env else env_step
 
     def advance() -> None:
         """One engine step for every row: the loop body, on the device only (no host sync)."""
