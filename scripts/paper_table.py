@@ -48,12 +48,20 @@ def fmt_len(n: int) -> str:
     return f"{n // 1000}K" if n >= 1000 and n % 1000 == 0 else str(n)
 
 
+def wall(e: lb.LeaderboardEntry) -> str:
+    """Training wall time in seconds, with the device when it was not a GPU."""
+    if not e.training or not e.training.wall_time_s:
+        return "?"
+    device = e.training.device or "?"
+    return f"{e.training.wall_time_s:.0f}" + ("" if device.startswith("cuda") else f" ({device.upper()})")
+
+
 def table(task: str, regime: str, entries: list[tuple[lb.LeaderboardEntry, bool]]) -> str:
     by_backbone: dict[str, list[tuple[lb.LeaderboardEntry, bool]]] = defaultdict(list)
     for e, partial in entries:
         by_backbone[e.agent.backbone].append((e, partial))
     lengths = sorted({r.length for e, _ in entries for r in e.results})
-    head = ["ours", "params", "seeds: n→m (p%)", *map(fmt_len, lengths), "steps", "train wall (s)"]
+    head = ["ours", "params", "seeds: n→m (p%)", *map(fmt_len, lengths), "steps", "train wall (s), per seed"]
     if regime == "interactive" and task in PAPER:
         head.insert(1, "paper")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -66,8 +74,7 @@ def table(task: str, regime: str, entries: list[tuple[lb.LeaderboardEntry, bool]
         row = [f"{PAPER_NAME.get(backbone, backbone)} · `{best[0].agent.name}`", f"{best[0].agent.params:,}", seeds,
                *[f"{acc[n]:.0%}" if n in acc else "–" for n in lengths],
                str(best[0].training.steps if best[0].training else "?"),
-               " / ".join(f"{e.training.wall_time_s:.0f}" if e.training and e.training.wall_time_s else "?"
-                          for e, _ in runs)]
+               " / ".join(wall(e) for e, _ in runs)]
         if regime == "interactive" and task in PAPER:
             row.insert(1, PAPER[task].get(backbone, "—"))
         lines.append("| " + " | ".join(row) + " |")
