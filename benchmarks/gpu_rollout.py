@@ -56,6 +56,11 @@ class NeverEnding(LMAgent):
         return logits.index_fill(1, self.endings, float("-inf")).argmax(-1)
 
 
+def signature(results) -> list[tuple]:
+    """What two rollouts of the same problems must agree on, episode by episode."""
+    return [(r.output, r.steps, r.tool_calls, r.context_tokens) for r in results]
+
+
 def timed(fn):
     torch.cuda.synchronize()
     t0 = time.perf_counter()
@@ -141,22 +146,19 @@ def main() -> None:
             if graphs_ok:
                 play(True, 64)
                 graph, t_graph = timed(lambda: play(True))
-                same = [(r.output, r.steps, r.tool_calls, r.context_tokens) for r in graph] == \
-                       [(r.output, r.steps, r.tool_calls, r.context_tokens) for r in eager]
-                if not same:
+                if signature(graph) != signature(eager):
                     raise SystemExit(f"{name} batch {batch}: graph rollouts differ from eager ones")
                 row["graph_tok_s"] = tokens / t_graph
                 if args.compile_env:
                     play(True, 64, fuse=True)  # compiles (once per batch shape)
                     fused, t_fused = timed(lambda: play(True, fuse=True))
-                    if [r.context_tokens for r in fused] != [r.context_tokens for r in eager]:
+                    if signature(fused) != signature(eager):
                         raise SystemExit(f"{name} batch {batch}: compiled-env rollouts differ from eager ones")
                     row["graph_compiled_tok_s"] = tokens / t_fused
                 if args.fused_env:
                     play(True, 64, triton=True)  # compiles the kernel
                     fused, t_fused = timed(lambda: play(True, triton=True))
-                    if [(r.output, r.steps, r.tool_calls, r.context_tokens) for r in fused] != \
-                       [(r.output, r.steps, r.tool_calls, r.context_tokens) for r in eager]:
+                    if signature(fused) != signature(eager):
                         raise SystemExit(f"{name} batch {batch}: fused-env rollouts differ from eager ones")
                     row["graph_fused_tok_s"] = tokens / t_fused
                     short, t_short = timed(lambda: play(True, max(32, args.steps // 4), triton=True))
