@@ -9,10 +9,13 @@ trajectories of similar length and padding stays small. Recurrent models need no
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, Dataset
 
 from toolenv import vocab
 from toolenv.regimes import regime_trajectory
@@ -66,16 +69,59 @@ class TrajectoryBatches:
         pool_index, j = divmod(step, self.pool)
         if self._cache is None or self._cache[0] != pool_index:
             self._cache = (pool_index, self._pool(pool_index))
-        examples = self._cache[1][j]
-        T = max(len(t) for t, _ in examples)
-        inputs = torch.full((len(examples), T), vocab.PAD, dtype=torch.long)
-        targets = torch.full((len(examples), T), vocab.PAD, dtype=torch.long)
-        mask = torch.zeros((len(examples), T), dtype=torch.bool)
-        for r, (tokens, m) in enumerate(examples):
-            n = len(tokens)
-            t = torch.from_numpy(tokens)
-            inputs[r, 0] = vocab.BOS
-            inputs[r, 1:n] = t[:-1]
-            targets[r, :n] = t
-            mask[r, :n] = torch.from_numpy(m)
-        return Batch(inputs, targets, mask)
+        return _collate(self._cache[1][j])
+
+    def pool_batches(self, pool_index: int) -> list[Batch]:
+        """The ``pool`` batches of steps ``pool_index * pool ...``, in step order."""
+        return [_collate(examples) for examples in self._pool(pool_index)]
+
+    def stream(self, start: int, stop: int, workers: int = 0) -> Iterator[Batch]:
+        """``batch(step)`` for ``start <= step < stop``, in order. ``workers`` > 0 generates the
+        pools ahead in that many background processes (torch DataLoader): the same batches,
+        while the accelerator trains on the previous ones."""
+        if workers < 0:
+            raise ValueError(f"data workers must be >= 0, got {workers}")
+        if start >= stop:
+            return
+        if workers == 0:
+            for step in range(start, stop):
+                yield self.batch(step)
+            return
+        first, last = start // self.pool, (stop - 1) // self.pool
+        loader = DataLoader(_Pools(self, first, last + 1), batch_size=None, num_workers=workers,
+                            prefetch_factor=2, multiprocessing_context="fork" if sys.platform == "linux" else None)
+        step = first * self.pool
+        for batches in loader:
+            for b in batches:
+                if start <= step < stop:
+                    yield b
+                step += 1
+
+
+class _Pools(Dataset):
+    """Pools ``first .. stop-1`` of a TrajectoryBatches, one item per pool (for DataLoader)."""
+
+    def __init__(self, data: TrajectoryBatches, first: int, stop: int) -> None:
+        self.data, self.first, self.stop = data, first, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.first
+
+    def __getitem__(self, i: int) -> list[Batch]:
+        return self.data.pool_batches(self.first + i)
+
+
+def _collate(examples: list[tuple[np.ndarray, np.ndarray]]) -> Batch:
+    """Pad a batch of (tokens, loss mask) examples: inputs ``[BOS] + tokens[:-1]``, targets ``tokens``."""
+    T = max(len(t) for t, _ in examples)
+    inputs = torch.full((len(examples), T), vocab.PAD, dtype=torch.long)
+    targets = torch.full((len(examples), T), vocab.PAD, dtype=torch.long)
+    mask = torch.zeros((len(examples), T), dtype=torch.bool)
+    for r, (tokens, m) in enumerate(examples):
+        n = len(tokens)
+        t = torch.from_numpy(tokens)
+        inputs[r, 0] = vocab.BOS
+        inputs[r, 1:n] = t[:-1]
+        targets[r, :n] = t
+        mask[r, :n] = torch.from_numpy(m)
+    return Batch(inputs, targets, mask)

@@ -57,17 +57,21 @@ class LMAgent:
         logits, self.state = self.backbone.step(bos, self.state)
         self.logits = logits.float()
 
+    # rows are independent: ``rollout`` may feed rows whose episode ended (no masking per step)
+    feeds_ended_rows = True
+
     @torch.inference_mode()
-    def feed(self, tokens: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
-        """Consume ``tokens[b]`` in every row where ``active[b]``; the next-token choice per row."""
+    def feed(self, tokens: torch.Tensor, active: torch.Tensor | None) -> torch.Tensor:
+        """Consume ``tokens[b]`` in every row where ``active[b]`` (every row if None); the
+        next-token choice per row."""
         self._consume(tokens, active)
         return self.choose(self.logits)
 
-    def _consume(self, tokens: torch.Tensor, active: torch.Tensor) -> None:
+    def _consume(self, tokens: torch.Tensor, active: torch.Tensor | None) -> None:
         if self.logits is None:
             raise RuntimeError("LMAgent: call start(batch_size) (or reset) before feeding tokens")
         logits, self.state = self.backbone.step(tokens, self.state, active)
-        self.logits = torch.where(active[:, None], logits.float(), self.logits)
+        self.logits = logits.float() if active is None else torch.where(active[:, None], logits.float(), self.logits)
 
     @property
     def graph_state(self) -> Any:

@@ -116,9 +116,12 @@ def validate(backbone, cfg: TrainConfig, device: torch.device) -> float:
     return sum(r.correct for r in results) / len(results)
 
 
-def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None) -> TrainResult:
+def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None,
+          data_workers: int | None = None) -> TrainResult:
     """Train (or resume) the run in ``cfg.out_dir``. ``stop_after``: leave after that many steps
-    of this call, checkpointed, as an interruption would (tests)."""
+    of this call, checkpointed, as an interruption would (tests). ``data_workers``: processes
+    that generate the oracle batches ahead of the training step (the same batches, so the same
+    run); None = ``default_data_workers(device)``."""
     out = Path(cfg.out_dir)
     ddp, device = init_distributed(cfg.resolved_device())
     progress = progress and ddp.main
@@ -167,19 +170,19 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn()]
-    run_steps = 0
     backbone.train()
     # a log file or pipe gets a plain line every ~5% of the run instead of a progress bar
     console = Console()
     plain = progress and not console.is_terminal
     every = max(1, cfg.steps // 20)
+    workers = default_data_workers(device) if data_workers is None else data_workers
+    stop = cfg.steps if stop_after is None else min(cfg.steps, step + stop_after)
+    batches = data.stream(step, stop, workers)
     with Progress(*columns, disable=not progress or plain, transient=False, console=console) as bar:
         job = bar.add_task(f"{cfg.backbone}/{cfg.size} {cfg.tasks[0].name}", total=cfg.steps, completed=step, info="")
-        while step < cfg.steps:
-            if stop_after is not None and run_steps >= stop_after:
-                break
+        while step < stop:
             t0 = time.perf_counter()
-            batch = data.batch(step)
+            batch = next(batches)
             share = ddp.shard(batch)
             inputs, targets, mask = (x.to(device, non_blocking=True) for x in (share.inputs, share.targets, share.mask))
             with autocast:
@@ -193,7 +196,6 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             opt.step()
             sched.step()
             step += 1
-            run_steps += 1
             tokens_seen += batch.tokens
             dt = time.perf_counter() - t0
             wall += dt
@@ -225,6 +227,14 @@ def _result(cfg, backbone, step, wall, tokens, history, device) -> TrainResult:
     return TrainResult(out_dir=cfg.out_dir, step=step, params=backbone.num_parameters(), wall_time_s=wall,
                        tokens=tokens, final_loss=history[-1]["loss"] if history else float("nan"),
                        validation=[h for h in history if "val_exact" in h], device=str(device))
+
+
+def default_data_workers(device: torch.device) -> int:
+    """Background data processes: on an accelerator, up to 4 (the oracle's Python would
+    otherwise leave it idle between steps); on the CPU none (the cores train)."""
+    if device.type == "cpu":
+        return 0
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
 def thread_hint() -> None:

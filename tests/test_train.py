@@ -50,6 +50,28 @@ def test_batches_are_deterministic_masked_and_bucketed():
     assert mixed.batch(0).inputs.shape[1] <= 5 * 40  # weight 0: no 9-digit problems
 
 
+def test_background_workers_stream_the_same_batches_from_any_step():
+    data = TrajectoryBatches([("addition", 1.0, 5)], "interactive", 4, seed=1, pool=3)
+    for start, stop in [(0, 7), (4, 9), (5, 6)]:  # pool boundaries, resumes mid-pool, one step
+        streamed = list(data.stream(start, stop, workers=2))
+        assert len(streamed) == stop - start
+        for step, b in zip(range(start, stop), streamed):
+            expected = data.batch(step)
+            assert torch.equal(b.inputs, expected.inputs) and torch.equal(b.mask, expected.mask), step
+    with pytest.raises(ValueError, match="workers"):
+        list(data.stream(0, 2, workers=-1))
+
+
+def test_data_workers_do_not_change_the_run(tmp_path):
+    serial = train(_tiny(tmp_path, "serial", steps=4), progress=False, data_workers=0)
+    background = train(_tiny(tmp_path, "workers", steps=4), progress=False, data_workers=2)
+    assert serial.final_loss == background.final_loss
+    a, _ = load_backbone(tmp_path / "serial")
+    b, _ = load_backbone(tmp_path / "workers")
+    for k, v in a.state_dict().items():
+        assert torch.equal(v, b.state_dict()[k]), k
+
+
 def test_bad_configs_are_rejected_with_the_field_named(tmp_path):
     with pytest.raises(ValidationError, match="regime"):
         _tiny(tmp_path, regime="chatty")

@@ -80,7 +80,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         cfg = TrainConfig(**fields)
     except ValidationError as e:
         raise ValueError(f"invalid training configuration: {e}") from None
-    result = train(cfg)
+    result = train(cfg, data_workers=args.data_workers)
     console.print(f"checkpoint: {cfg.out_dir}  ({result.step} steps, {result.params:,} parameters, "
                   f"{result.wall_time_s:.0f} s, final loss {result.final_loss:.4f})")
     for v in result.validation:
@@ -214,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="auto (default) | cpu | cuda")
     p.add_argument("--config", default=None, help="a TrainConfig JSON file (flags override it)")
     p.add_argument("--out", default=None, help="checkpoint folder (default runs/run)")
+    p.add_argument("--data-workers", type=int, default=None, help="processes generating oracle batches ahead "
+                   "(same batches; default 4 on a GPU, 0 on the CPU)")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("eval", help="score a checkpoint across lengths; write a leaderboard entry",

@@ -28,6 +28,11 @@ class TokenPolicy(Protocol):
     re-assigns ``graph_state`` to static tensors of the same structure, and ``feed`` must read
     its state from there (and may replace it with new tensors, or change it in place).
 
+    Optional: ``feeds_ended_rows = True`` says that rows never interact and that a row's state
+    no longer matters once its episode has ended; ``rollout`` then calls ``feed(tokens, None)``
+    (every row consumes its token) instead of masking the ended rows, which saves a masked
+    update of every state tensor per step.
+
     Optional: a ``decide(need[B] bool) -> int64 [B]`` method. The engine then calls it after
     every ``feed`` with the rows whose next token is the agent's, and uses its choices instead
     (for policies that must know when a decision is due; see AgentPolicy).
@@ -37,7 +42,7 @@ class TokenPolicy(Protocol):
 
     def start(self, batch_size: int) -> None: ...
 
-    def feed(self, tokens: torch.Tensor, active: torch.Tensor) -> torch.Tensor: ...
+    def feed(self, tokens: torch.Tensor, active: torch.Tensor | None) -> torch.Tensor: ...
 
 
 def is_token_policy(obj: Any) -> bool:

@@ -256,10 +256,12 @@ def rollout(
     else:
         env = torch.compile(env_step) if compile_env else env_step
 
+    mask_ended = not getattr(policy, "feeds_ended_rows", False)
+
     def advance() -> None:
         """One engine step for every row: the loop body, on the device only (no host sync)."""
         tok = env()
-        c["choice"] = policy.feed(tok, c["live"])
+        c["choice"] = policy.feed(tok, c["live"] if mask_ended else None)
         if decide is not None:
             c["choice"] = decide(c["live"] & (c["qhead"] >= c["qtail"]))
 

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# One H200 lease (2026-11-29, session 4), in device calls of <= 10 minutes:
+#   start       - set-up; the rollout benchmark alone on the GPU (LSTM, GRU, Mamba-2, Mamba with
+#                 mamba-ssm's Triton decoding kernels); then, in the background: the logical graph
+#                 for LSTM and GRU (the bigger recipe of scripts/paper_runs.py), and the compiled
+#                 Mamba-1 kernel's build (CPU) followed by its gpu tests and a Mamba queue on it
+#   after-build - (background) build selective_scan_cuda for this GPU into /tmp/site-cuda, test it,
+#                 then train/score Mamba on the logical graph (small) and Hanoi (tiny) with kernels
+#   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 16 MiB a file)
+#   wait T      - wait until this call has run T seconds (or everything ended), then pack
+# Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh "wait 580"
+set -u
+export PYTHONUNBUFFERED=1 PYTHONPATH=/tmp/site
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT" runs/paper
+
+q() {  # q TAG ARGS...: one background queue of scripts/paper_runs.py
+  local tag=$1; shift
+  setsid nohup python3 scripts/paper_runs.py --runs runs/paper --board runs/paper/board --tag "$tag-" \
+    --deadline 1200 "$@" >> "runs/paper/$tag.log" 2>&1 < /dev/null &
+  echo "queue $tag: pid $!"
+}
+
+pack() {
+  tail -n 4 runs/paper/*.log | grep -v "^$" | tail -n 70
+  nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  tar czf "$OUT/paper.tgz" runs/paper/board runs/paper/*.log runs/paper/*.json 2>/dev/null
+  for d in runs/paper/*-s[0-9]; do  # one archive per trained model (an LSTM `small` is ~15 MB)
+    [ -f "$d/model.safetensors" ] && tar czf "$OUT/ckpt-$(basename "$d").tgz" "$d/config.json" \
+      "$d/model.safetensors" "$d/train_log.json"
+  done
+  ls -la "$OUT"
+}
+
+case ${1:-} in
+start)
+  bash scripts/gpu_session.sh || exit 1  # set-up only (offline wheels, mamba-ssm's Triton kernels)
+  timeout 280 python3 benchmarks/gpu_rollout.py --backbones lstm,gru,mamba2,mamba --batches 256,1024 \
+    --steps 2048 --no-compile-env --json runs/paper/gpu_rollout.json > runs/paper/gpu_rollout.log 2>&1
+  tail -n 30 runs/paper/gpu_rollout.log
+  setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
+  q graph-rnn --plan table --tasks logical_graph --backbones lstm,gru --seeds 0 --device cuda --jobs 2
+  sleep 20; tail -n 3 runs/paper/*.log
+  ;;
+after-build)
+  python3 scripts/build_cuda_wheels.py .whl /tmp/wheels --skip-causal-conv1d --jobs 8 2>&1 \
+    | grep -v -E "^\s*(copying|adding|creating)" | tail -n 8
+  python3 -m pip install -q --no-index --no-deps --target /tmp/site-cuda /tmp/wheels/mamba_ssm-*.whl || exit 1
+  export PYTHONPATH=/tmp/site-cuda:/tmp/site
+  python3 -c "import selective_scan_cuda; print('selective_scan_cuda built')" || exit 1
+  q graph-ssm --plan table --tasks logical_graph,hanoi --backbones mamba --seeds 0 --device cuda --jobs 2 --kernels
+  python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_kernels_gpu.py tests/test_mamba_gpu.py \
+    > runs/paper/kernel_tests.log 2>&1
+  ;;
+pack) pack ;;
+wait)
+  until=${2:-500}
+  while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|build_cuda_wheels" > /dev/null; do sleep 10; done
+  pack
+  ;;
+*) echo "usage: $0 start | pack | wait SECONDS"; exit 2 ;;
+esac
