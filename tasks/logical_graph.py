@@ -19,28 +19,35 @@ ancestor of the output, so the depth-first resolution visits all of them: each g
 output is an operand of a random later gate (a random-recursive-tree backbone, depth about
 ln n), and the other operand slots pick uniformly among all earlier nodes.
 
-Oracle (tool ``search``; about 205 tokens per gate, see docs/tasks/logical_graph.md). Memory
+Oracle (tool ``search``; about 295 tokens per gate, see docs/tasks/logical_graph.md). Memory
 holds the prompt and two kinds of thought lines, found again with ``[find]``:
 
-- ``vX=True`` / ``vX=False``: the value of gate vX, written once it is resolved. The query
-  ``vX=`` returns vX's definition line, then its value line if vX is resolved: a node is
-  resolved exactly when the last line found is a literal (inputs are literals already).
+- ``vX=E``: gate vX's current expression, written each time an operand's value is found and
+  substituted for its label (``not`` kept): ``v290=not v920 or v541`` becomes
+  ``v290=not True or v541``, then ``v290=not True or False``, then the value line
+  ``v290=False``, computed from the line just written. A copy ``vX=v5`` becomes ``vX=True``,
+  which is its value line already. The query ``vX=`` returns vX's definition and its
+  substituted lines in order: its current expression is the last one, and vX is resolved
+  exactly when that is a literal (inputs are literals already).
 - ``vY for vX``: "resolving vY for its parent vX", written when descending. Every gate is
   descended into at most once (from then on it is resolved), so the query ``vY for`` returns
   the one parent to go back to, and nothing for the output: the DFS stack lives in memory.
 
-The loop: with the current gate's definition in view, ``[find]`` each operand ``vA=`` in turn.
-If it is resolved, note its value and go on. If not, write ``vA for vX``; vA becomes the
-current gate (its definition was just found) and its operands are searched. When every operand
-is resolved, write the gate's value line and ``[find]`` its parent (``vX for``): if there is
-one, ``[find]`` the parent's definition ``vP=`` and start over on its operands (the ones done
-before are now found resolved); if there is none, the gate is the output: ``[ANS]`` and its
-value. The first step finds the output's definition, named by the ``print`` line just above.
+The loop, with the current gate's current expression in view: ``[find]`` its first remaining
+label ``vA=``. If vA is resolved, write the expression with vA's value substituted. If not,
+write ``vA for vX``; vA becomes the current gate (its definition, its only line, was just
+found). Once no label remains, write the value line, then ``[find]`` the parent (``vX for``):
+if there is one, ``[find]vP=[/find]`` and go on from its last line (whose first label is the
+gate just resolved; substituted operands are never searched again); if there is none, the gate
+is the output: ``[ANS]`` and its value. The first step finds the output's definition, named by
+the ``print`` line just above. No unresolved node looks resolved: a gate's substituted lines
+are written only while it is on the stack, and no node on the stack is an operand of a node
+above it (a DAG).
 
-Each decision needs only the current gate's definition line and the observations since then
-(at most two operand searches), or the line just written: a window of 13d + 81 tokens for
-labels of at most d digits (120 up to 997 gates). The oracle itself keeps only (gate,
-definition, operand values) and reads everything else from the tool's answers.
+Each decision needs only the line just written, or the current expression and one operand
+search after it: a window of 13d + 109 tokens for labels of at most d digits (148 up to 997
+gates). The oracle itself keeps only the current gate and its current expression, and reads
+everything else from the tool's answers.
 """
 
 from __future__ import annotations
@@ -50,7 +57,6 @@ import re
 
 import numpy as np
 
-from toolenv import vocab
 from toolenv.builder import TrajectoryBuilder
 from toolenv.problem import Problem
 from toolenv.task import Task
@@ -66,8 +72,7 @@ _OPERAND = rf"(?:not )?{_LABEL}"
 _INPUT = re.compile(rf"({_LABEL})=(True|False)")
 _GATE = re.compile(rf"({_LABEL})=({_OPERAND}(?: (?:and|or) {_OPERAND})?)")
 _PRINT = re.compile(rf"print\(({_LABEL})\)")
-_LITERAL = re.compile(rf"{_LABEL}=(True|False)")
-_NEWLINE = vocab.token_id("\n")
+_VALUES = ("True", "False")
 
 
 def label_range(nodes: int) -> int:
@@ -93,6 +98,17 @@ def gate_value(expression: str, values: list[bool]) -> bool:
     if len(literals) == 1:
         return literals[0]
     return literals[0] and literals[1] if " and " in expression else literals[0] or literals[1]
+
+
+def substitute(expression: str, label: str, value: str) -> str:
+    """``expression`` with operand ``label`` replaced by ``value`` (``'True'``/``'False'``), any
+    ``not`` kept: ``substitute('not v1 or v2', 'v1', 'True')`` -> ``'not True or v2'``."""
+    return " ".join(value if word == label else word for word in expression.split(" "))
+
+
+def literal_value(expression: str) -> bool:
+    """Value of a fully substituted expression: ``'not True or False'`` -> False."""
+    return gate_value(expression, [word == "True" for _, word in operands(expression)])
 
 
 def validate_program(program: str) -> tuple[list[str], str]:
@@ -181,26 +197,26 @@ class LogicalGraph(Task):
     def oracle(self, problem: Problem) -> Trajectory:
         _, output = validate_program(problem.prompt)
         b = TrajectoryBuilder(problem.prompt, self.make_tool())
-        node, expression = b.find(f"{output}=")[0].split("=")
-        while True:
-            values: list[bool] = []
-            for _, child in operands(expression):
-                found = b.find(f"{child}=")
-                if _LITERAL.fullmatch(found[-1]):
-                    values.append(found[-1].endswith("True"))
-                    continue
-                b.think(f"{child} for {node}\n")  # descend into child; its definition is found[0]
-                node, expression = found[0].split("=")
-                break
-            else:
-                value = gate_value(expression, values)
-                b.think(f"{node}={value}\n")
+        node, expression = b.find(f"{output}=")[-1].split("=")
+        while True:  # expression: node's current expression, the last ``node=`` line in memory
+            if expression in _VALUES:  # resolved: back to the parent, or answer
                 parent = b.find(f"{node} for")
                 if not parent:  # nobody waits for this gate: it is the output
                     b.answer()
-                    b.output(str(value))
+                    b.output(expression)
                     return b.finish()
-                node, expression = b.find(parent[0].split(" for ")[1] + "=")[0].split("=")
+                node, expression = b.find(parent[0].split(" for ")[1] + "=")[-1].split("=")
+            elif pending := [label for _, label in operands(expression) if label not in _VALUES]:
+                child, child_expression = b.find(f"{pending[0]}=")[-1].split("=")
+                if child_expression in _VALUES:  # substitute its value
+                    expression = substitute(expression, child, child_expression)
+                    b.think(f"{node}={expression}\n")
+                else:  # descend into child (unresolved, so its one line is its definition)
+                    b.think(f"{child} for {node}\n")
+                    node, expression = child, child_expression
+            else:  # fully substituted: the value line
+                expression = str(literal_value(expression))
+                b.think(f"{node}={expression}\n")
 
     # -- checker -----------------------------------------------------------------------------
     def check(self, problem: Problem, output: str) -> bool:
