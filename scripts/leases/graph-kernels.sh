@@ -6,6 +6,7 @@
 #                 Mamba-1 kernel's build (CPU) followed by its gpu tests and a Mamba queue on it
 #   after-build - (background) build selective_scan_cuda for this GPU into /tmp/site-cuda, test it,
 #                 then train/score Mamba on the logical graph (small) and Hanoi (tiny) with kernels
+#   kernel-tests, throughput - the compiled kernel's gpu tests; train_throughput.py on the kernels
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 16 MiB a file)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh "wait 580"
@@ -47,10 +48,22 @@ after-build)
     | grep -v -E "^\s*(copying|adding|creating)" | tail -n 8
   python3 -m pip install -q --no-index --no-deps --target /tmp/site-cuda /tmp/wheels/mamba_ssm-*.whl || exit 1
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
-  python3 -c "import selective_scan_cuda; print('selective_scan_cuda built')" || exit 1
+  # torch first: the extension links against torch's libc10.so (the lease's first try failed here)
+  python3 -c "import torch, selective_scan_cuda; print('selective_scan_cuda built')" || exit 1
   q graph-ssm --plan table --tasks logical_graph,hanoi --backbones mamba --seeds 0 --device cuda --jobs 2 --kernels
   python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_kernels_gpu.py tests/test_mamba_gpu.py \
     > runs/paper/kernel_tests.log 2>&1
+  ;;
+kernel-tests)  # what the lease ran by hand once the build was there (12 passed, 129 s)
+  export PYTHONPATH=/tmp/site-cuda:/tmp/site
+  python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_kernels_gpu.py tests/test_mamba_gpu.py \
+    -k "not mamba2" 2>&1 | tee runs/paper/kernel_tests.log | tail -n 15
+  ;;
+throughput)  # training throughput of the paper presets on the kernels
+  export PYTHONPATH=/tmp/site-cuda:/tmp/site
+  timeout 150 python3 benchmarks/train_throughput.py --device cuda --sizes paper --backbones \
+    mamba,mamba2,transformer,lstm,gru --batch 16 --length 2048 --json runs/paper/train_throughput.json 2>&1 \
+    | tee runs/paper/train_throughput.log | tail -n 12
   ;;
 pack) pack ;;
 wait)
@@ -58,5 +71,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|build_cuda_wheels" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
