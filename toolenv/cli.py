@@ -47,6 +47,35 @@ def _cmd_play(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_diverge(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from agents.checkpoint import load_agent, read_info
+    from toolenv.divergence import divergences, summary
+    from toolenv.registry import get_task
+    from toolenv.rollout import rollout
+
+    cfg = read_info(args.checkpoint).train_config
+    task = get_task(args.task or cfg["tasks"][0]["name"])
+    regime = args.regime or cfg["regime"]
+    problems = [task.problem("test", args.length, i, args.seed) for i in range(args.episodes)]
+    results = rollout(load_agent(args.checkpoint, device=args.device), task, problems, regime, record=True)
+    found = divergences(task, results, regime)
+    for d in [d for d in found if d is not None][: args.show]:
+        console.print(f"episode {d.episode} ({'correct' if d.correct else 'wrong'}), token {d.position}: "
+                      f"oracle {d.expected!r}, agent {d.chosen!r}, after {d.line!r}", markup=False)
+    console.print(f"{task.name} length {args.length}, {regime}: {sum(r.correct for r in results)}/{len(results)} "
+                  f"correct, {sum(r.truncated for r in results)} truncated, {sum(r.invalid for r in results)} invalid")
+    for title, rows in summary(found).items():
+        table = Table(title=f"first divergence from the oracle, {title}")
+        table.add_column("episodes", justify="right")
+        table.add_column(title.removeprefix("by "))
+        for key, n in rows:
+            table.add_row(str(n), key)
+        console.print(table)
+    return 0
+
+
 def _lengths(text: str) -> list[int]:
     try:
         values = [int(x) for x in text.split(",") if x.strip()]
@@ -196,6 +225,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", default=None, help="checkpoint folder of a trained agent (default: the oracle)")
     p.add_argument("--device", default="cpu", help="device for --agent")
     p.set_defaults(func=_cmd_play)
+
+    p = sub.add_parser("diverge", help="where a checkpoint's episodes first leave the oracle's trajectory",
+                       description="Play --episodes test problems of one length, compare each with the teacher "
+                       "trajectory of its problem, and count the first divergences by the oracle token's role "
+                       "and by (expected -> chosen) token.")
+    p.add_argument("checkpoint", help="checkpoint folder written by `toolenv train`")
+    p.add_argument("--length", type=int, required=True)
+    p.add_argument("--episodes", type=int, default=64)
+    p.add_argument("--task", default=None, help="default: the checkpoint's training task")
+    p.add_argument("--regime", default=None, help="default: the checkpoint's training regime")
+    p.add_argument("--seed", type=int, default=0, help="which fixed evaluation set")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--show", type=int, default=5, help="divergences to print in full")
+    p.set_defaults(func=_cmd_diverge)
 
     p = sub.add_parser("train", help="train an agent by imitation of oracle trajectories",
                        description="Train a backbone on oracle trajectories of lengths 1..--max-length "

@@ -1,0 +1,53 @@
+"""toolenv.divergence: where an episode first leaves the oracle's trajectory."""
+
+import numpy as np
+
+from toolenv import vocab
+from toolenv.divergence import divergence, divergences, first_difference, summary
+from toolenv.oracle_policy import OraclePolicy
+from toolenv.registry import get_task
+from toolenv.rollout import rollout
+from toolenv.trajectory import Role, Trajectory
+
+
+def test_first_difference():
+    assert first_difference([1, 2, 3], [1, 2, 3]) is None
+    assert first_difference([1, 2, 3], [1, 5, 3]) == 1
+    assert first_difference([1, 2], [1, 2, 3]) == 2 and first_difference([1, 2, 3], [1, 2]) == 2
+
+
+def test_the_oracle_never_diverges():
+    task = get_task("addition")
+    problems = [task.problem("test", 7, i, 0) for i in range(4)]
+    found = divergences(task, rollout(OraclePolicy(), task, problems, record=True))
+    assert found == [None] * 4
+    assert summary(found)["by role"] == [("none (followed the oracle)", 4)]
+
+
+def test_a_wrong_agent_token_is_located_with_its_role_and_line():
+    task = get_task("logical_graph")
+    oracle = task.oracle(task.problem("test", 5, 0, 0))
+    roles = oracle.roles.tolist()
+    k = next(i for i, r in enumerate(roles) if r == Role.THOUGHT and oracle.tokens[i] == vocab.token_id("T"))
+    tokens = oracle.tokens.copy()
+    tokens[k] = vocab.token_id("F")  # the agent wrote False where the oracle wrote True
+    agent = Trajectory(tokens[: k + 1], np.asarray(roles[: k + 1], dtype=np.int8))
+    d = divergence(3, agent, oracle, correct=False)
+    assert (d.episode, d.position, d.role, d.expected, d.chosen) == (3, k, "thought", "T", "F")
+    assert d.line.endswith("=") and "\n" not in d.line  # this line, up to the value written wrong
+    s = summary([d, None])
+    assert s["by role"] == [("thought", 1), ("none (followed the oracle)", 1)]
+    assert s["by token"] == [("'T' -> 'F'", 1)]
+    assert divergence(0, Trajectory(oracle.tokens[:k], oracle.roles[:k]), oracle, True).role == Role(roles[k]).name.lower()
+
+
+def test_cli_reports_an_untrained_checkpoints_divergences(tmp_path, capsys):
+    from agents.train import TrainConfig, train
+    from toolenv.cli import main
+
+    cfg = TrainConfig(tasks=[{"name": "addition", "max_length": 2}], backbone="gru", size="tiny", steps=1,
+                      batch_size=2, val_every=0, val_episodes=0, out_dir=str(tmp_path / "ckpt"))
+    train(cfg, progress=False)
+    assert main(["diverge", str(tmp_path / "ckpt"), "--length", "2", "--episodes", "3", "--show", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "addition length 2, interactive: 0/3 correct" in out and "by role" in out and "episode 0" in out
