@@ -7,6 +7,8 @@
 #   wait S - wait up to S seconds (or "wait until:T", T seconds into this call) for the paper
 #            runs, then pack what exists into $OUT
 # Usage: bash scripts/gpu_session.sh test bench paper "wait 300"
+# Entries record environment.git_commit from git; where the copy's git metadata is stale (the
+# device tool syncs the working tree), run with TOOLENV_GIT_COMMIT=<the commit> set.
 # Set-up, offline: wheels in .whl/ (gymnasium, pydantic... see docs/gpu.md) and mamba-ssm's
 # sdist installed WITHOUT its compiled extension (MAMBA_SKIP_CUDA_BUILD): its Triton kernels
 # work, selective_scan_fn (needs scripts/gpu_build.sh, ~9 minutes) is skipped by the tests.

@@ -146,3 +146,12 @@ def test_committed_leaderboards_validate():
     paths = list((ROOT / "leaderboards").glob("*.json"))
     for path in paths:
         assert lb.load(path)
+
+
+def test_environment_names_the_commit_given_where_git_cannot(monkeypatch):
+    from toolenv.leaderboard import environment
+
+    monkeypatch.setenv("TOOLENV_GIT_COMMIT", "0123abcd")
+    assert environment().git_commit == "0123abcd"
+    monkeypatch.delenv("TOOLENV_GIT_COMMIT")
+    assert environment().git_commit != "0123abcd"

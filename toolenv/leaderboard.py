@@ -191,9 +191,11 @@ def environment(device: str | None = None) -> Environment:
         hw = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     except ImportError:  # pragma: no cover
         torch_v, hw = None, None
+    # TOOLENV_GIT_COMMIT names the code where the checkout's git metadata cannot (a synced copy)
+    commit = os.environ.get("TOOLENV_GIT_COMMIT") or None
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False,
-                                cwd=Path(__file__).parent).stdout.strip() or None
+        commit = commit or subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                                          check=False, cwd=Path(__file__).parent).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         commit = None
     cpu = f"{platform.machine()}, {os.cpu_count()} cores"

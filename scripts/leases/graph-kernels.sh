@@ -4,6 +4,7 @@
 #                 mamba-ssm's Triton decoding kernels); then, in the background: the logical graph
 #                 for LSTM and GRU (the bigger recipe of scripts/paper_runs.py), and the compiled
 #                 Mamba-1 kernel's build (CPU) followed by its gpu tests and a Mamba queue on it
+#   table       - the same without the benchmark (GRU and LSTM on the logical graph, seeds 0 and 1)
 #   after-build - (background) build selective_scan_cuda for this GPU into /tmp/site-cuda, test it,
 #                 then train/score Mamba on the logical graph (small) and Hanoi (tiny) with kernels
 #   kernel-tests, throughput - the compiled kernel's gpu tests; train_throughput.py on the kernels
@@ -43,6 +44,12 @@ start)
   q graph-rnn --plan table --tasks logical_graph --backbones lstm,gru --seeds 0 --device cuda --jobs 2
   sleep 20; tail -n 3 runs/paper/*.log
   ;;
+table)  # the next lease's plan: like start, without the benchmark (the substituting oracle, c8871f2)
+  bash scripts/gpu_session.sh || exit 1
+  setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
+  q graph-rnn --plan table --tasks logical_graph --backbones gru,lstm --seeds 0,1 --device cuda --jobs 2
+  sleep 20; tail -n 3 runs/paper/*.log
+  ;;
 after-build)
   python3 scripts/build_cuda_wheels.py .whl /tmp/wheels --skip-causal-conv1d --jobs 8 2>&1 \
     | grep -v -E "^\s*(copying|adding|creating)" | tail -n 8
@@ -50,7 +57,7 @@ after-build)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
   # torch first: the extension links against torch's libc10.so (the lease's first try failed here)
   python3 -c "import torch, selective_scan_cuda; print('selective_scan_cuda built')" || exit 1
-  q graph-ssm --plan table --tasks logical_graph,hanoi --backbones mamba --seeds 0 --device cuda --jobs 2 --kernels
+  q graph-ssm --plan table --tasks logical_graph,hanoi --backbones mamba --seeds 0,1 --device cuda --jobs 2 --kernels
   python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_kernels_gpu.py tests/test_mamba_gpu.py \
     > runs/paper/kernel_tests.log 2>&1
   ;;
@@ -71,5 +78,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|build_cuda_wheels" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
