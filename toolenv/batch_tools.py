@@ -20,7 +20,7 @@ Each batch tool mirrors one reference tool exactly:
 - :class:`BatchNoTool` (``direct``: command tokens are inert) and :class:`BatchImagined`
   (``no-tool``: ``ImaginedTool``'s transcript slots become table modes).
 - :class:`BatchSearchMemory` (``SearchMemory``): query characters are gathered on the device;
-  when a ``[/find]`` closes a query, the reference ``SearchMemory.search`` runs for that
+  when a ``[/find]`` closes a query, ``SearchMemory``'s line search runs for that
   episode on the CPU. Searches are rare, but spotting them costs one host sync per step.
 - :class:`PythonTools`: any other tool (a plugin's own ``Tool``) runs its reference ``feed``
   per episode and token: correct for every tool, and slow.
@@ -36,6 +36,7 @@ import torch
 
 from toolenv import vocab
 from toolenv.tools import Calculator, PointerMemory, SearchMemory, Tool, ToolCommandError
+from toolenv.tools.search import matching_lines
 from toolenv.trajectory import Role
 
 V = vocab.VOCAB_SIZE
@@ -258,7 +259,8 @@ class BatchCalculator(BatchTool):
 class BatchSearchMemory(BatchTool):
     """``SearchMemory``: modes 0 (outside a query), 1 (inside, empty), 2 (inside, non-empty).
     Query characters are gathered on the device; a closing ``[/find]`` runs the reference
-    search for that episode on the CPU."""
+    search for that episode on the CPU, over a host copy of its memory that is extended by the
+    tokens added since its last search (memory only grows), not copied whole each time."""
 
     n_modes = 3
     host_free = False
@@ -274,7 +276,7 @@ class BatchSearchMemory(BatchTool):
         B, dev = rows.mem.shape[0], rows.mem.device
         self.query = torch.zeros(B, 16, dtype=torch.long, device=dev)
         self.qlen = torch.zeros(B, dtype=torch.long, device=dev)
-        self.reference = SearchMemory()
+        self.host_memory = [bytearray() for _ in range(B)]  # rows.mem[b, 1:...] as far as copied
 
     def apply(self, tok: torch.Tensor, props: Props, rows: Rows) -> torch.Tensor:
         kind = props["kind"]
@@ -283,9 +285,15 @@ class BatchSearchMemory(BatchTool):
         self.query.scatter_(1, self.qlen[:, None], tok[:, None])
         self.qlen = torch.where(kind == FIND, 0, self.qlen + (kind == QCHAR))
         n = torch.zeros_like(self.qlen)
-        for b in (kind == FIND_END).nonzero()[:, 0].tolist():
-            self.reference.memory = rows.mem[b, 1 : int(rows.mlen[b])].tolist()
-            obs = self.reference.search(self.query[b, : int(self.qlen[b])].tolist())
+        searching = (kind == FIND_END).nonzero()[:, 0]
+        if not len(searching):
+            return n
+        ends, qlens = torch.stack([rows.mlen[searching], self.qlen[searching]]).tolist()
+        for b, end, qlen in zip(searching.tolist(), ends, qlens):
+            memory = self.host_memory[b]
+            if 1 + len(memory) < end:
+                memory += bytes(rows.mem[b, 1 + len(memory) : end].tolist())
+            obs = matching_lines(memory, bytes(self.query[b, :qlen].tolist()))
             rows.enqueue(b, obs)
             n[b] = len(obs)
         return n
