@@ -191,7 +191,7 @@ def environment(device: str | None = None) -> Environment:
         hw = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     except ImportError:  # pragma: no cover
         torch_v, hw = None, None
-    # TOOLENV_GIT_COMMIT names the code where the checkout's git metadata cannot (a synced copy)
+    # TOOLENV_GIT_COMMIT names the code where git cannot tell (a synced copy with stale metadata)
     commit = os.environ.get("TOOLENV_GIT_COMMIT") or None
     try:
         commit = commit or subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
