@@ -47,6 +47,15 @@ def _cmd_play(args: argparse.Namespace) -> int:
     return 0
 
 
+def _task_and_regime(info, args: argparse.Namespace) -> tuple[str, str]:
+    """``--task``/``--regime``, else the checkpoint's training task and regime."""
+    tc = info.train_config or {}
+    task = args.task or (tc.get("tasks") or [{}])[0].get("name")
+    if not task:
+        raise ValueError("the checkpoint names no task: give --task")
+    return task, args.regime or tc.get("regime", "interactive")
+
+
 def _cmd_diverge(args: argparse.Namespace) -> int:
     from rich.table import Table
 
@@ -55,9 +64,8 @@ def _cmd_diverge(args: argparse.Namespace) -> int:
     from toolenv.registry import get_task
     from toolenv.rollout import rollout
 
-    cfg = read_info(args.checkpoint).train_config
-    task = get_task(args.task or cfg["tasks"][0]["name"])
-    regime = args.regime or cfg["regime"]
+    name, regime = _task_and_regime(read_info(args.checkpoint), args)
+    task = get_task(name)
     problems = [task.problem("test", args.length, i, args.seed) for i in range(args.episodes)]
     results = rollout(load_agent(args.checkpoint, device=args.device), task, problems, regime, record=True)
     found = divergences(task, results, regime)
@@ -127,10 +135,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     info = read_info(args.checkpoint)
     agent = load_agent(args.checkpoint, device=args.device)
     tc = info.train_config or {}
-    task = args.task or (tc.get("tasks") or [{}])[0].get("name")
-    if not task:
-        raise ValueError("the checkpoint names no task: give --task")
-    regime = args.regime or tc.get("regime", "interactive")
+    task, regime = _task_and_regime(info, args)
     top = next((t["max_length"] for t in tc.get("tasks", []) if t["name"] == task), None)
     name = args.name or f"{info.backbone}-{info.size or 'custom'}" + ("" if regime == "interactive" else f"-{regime}")
     meta = {
