@@ -8,7 +8,11 @@
 #   after-build - (background) build selective_scan_cuda for this GPU into /tmp/site-cuda, test it,
 #                 then train/score Mamba on the logical graph (small) and Hanoi (tiny) with kernels
 #   kernel-tests, throughput - the compiled kernel's gpu tests; train_throughput.py on the kernels
-#   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 16 MiB a file)
+#   hanoi-graph - (session 5) set-up; the compiled build in the background, followed by Mamba on
+#                 Hanoi (seeds 0, 1), sorting and code tracing; at once: the logical graph for GRU and
+#                 LSTM (seed 0, the substituting oracle) and Mamba-2 on Hanoi, sorting and code
+#                 tracing on its Triton kernels (no build needed)
+#   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh "wait 580"
 set -u
@@ -23,13 +27,20 @@ q() {  # q TAG ARGS...: one background queue of scripts/paper_runs.py
   echo "queue $tag: pid $!"
 }
 
-pack() {
+pack() {  # $OUT takes 8 files: entries and logs, the small models' weights together, one per large model
   tail -n 4 runs/paper/*.log | grep -v "^$" | tail -n 70
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
   tar czf "$OUT/paper.tgz" runs/paper/board runs/paper/*.log runs/paper/*.json 2>/dev/null
-  for d in runs/paper/*-s[0-9]; do  # one archive per trained model (an LSTM `small` is ~15 MB)
-    [ -f "$d/model.safetensors" ] && tar czf "$OUT/ckpt-$(basename "$d").tgz" "$d/config.json" \
-      "$d/model.safetensors" "$d/train_log.json"
+  local small=()
+  for d in runs/paper/*-s[0-9]; do
+    [ -f "$d/model.safetensors" ] || continue
+    local files=("$d/config.json" "$d/model.safetensors" "$d/train_log.json")
+    if [ "$(stat -c %s "$d/model.safetensors")" -lt 2000000 ]; then small+=("${files[@]}")
+    else tar czf "$OUT/ckpt-$(basename "$d").tgz" "${files[@]}"; fi  # an LSTM `small` is ~15 MB
+  done
+  [ ${#small[@]} -gt 0 ] && tar czf "$OUT/ckpt-small-models.tgz" "${small[@]}"
+  for w in /tmp/wheels/mamba_ssm-*.whl; do  # the compiled kernel, for the next lease, if it fits
+    [ -f "$w" ] && [ "$(stat -c %s "$w")" -lt 16000000 ] && cp "$w" "$OUT/"
   done
   ls -la "$OUT"
 }
@@ -50,6 +61,14 @@ table)  # the next lease's plan: like start, without the benchmark (the substitu
   q graph-rnn --plan table --tasks logical_graph --backbones gru,lstm --seeds 0,1 --device cuda --jobs 2
   sleep 20; tail -n 3 runs/paper/*.log
   ;;
+hanoi-graph)
+  bash scripts/gpu_session.sh || exit 1
+  SESSION5=1 setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
+  q graph-rnn --plan table --tasks logical_graph --backbones gru,lstm --seeds 0 --device cuda --jobs 2
+  q hanoi-mamba2 --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba2 --seeds 0,1 --device cuda \
+    --jobs 2 --kernels
+  sleep 60; tail -n 3 runs/paper/*.log
+  ;;
 after-build)
   python3 scripts/build_cuda_wheels.py .whl /tmp/wheels --skip-causal-conv1d --jobs 8 2>&1 \
     | grep -v -E "^\s*(copying|adding|creating)" | tail -n 8
@@ -57,7 +76,12 @@ after-build)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
   # torch first: the extension links against torch's libc10.so (the lease's first try failed here)
   python3 -c "import torch, selective_scan_cuda; print('selective_scan_cuda built')" || exit 1
-  q graph-ssm --plan table --tasks logical_graph,hanoi --backbones mamba --seeds 0,1 --device cuda --jobs 2 --kernels
+  if [ -n "${SESSION5:-}" ]; then  # Mamba-1 on its compiled kernel: Hanoi, then the extra tasks
+    q hanoi-mamba --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba --seeds 0,1 --device cuda \
+      --jobs 2 --kernels
+  else
+    q graph-ssm --plan table --tasks logical_graph,hanoi --backbones mamba --seeds 0,1 --device cuda --jobs 2 --kernels
+  fi
   python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_kernels_gpu.py tests/test_mamba_gpu.py \
     > runs/paper/kernel_tests.log 2>&1
   ;;
@@ -78,5 +102,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|build_cuda_wheels" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
