@@ -3,7 +3,7 @@
 import numpy as np
 
 from toolenv import vocab
-from toolenv.divergence import divergence, divergences, first_difference, summary
+from toolenv.divergence import divergence, divergences, first_difference, line_shape, summary
 from toolenv.oracle_policy import OraclePolicy
 from toolenv.registry import get_task
 from toolenv.rollout import rollout
@@ -24,6 +24,12 @@ def test_the_oracle_never_diverges():
     assert summary(found)["by role"] == [("none (followed the oracle)", 4)]
 
 
+def test_line_shapes_group_the_same_place_in_lines_with_different_labels():
+    assert line_shape("[end]v541=False and v9") == line_shape("[end]v12=False and v3") == "[end]v#=False and v#"
+    assert line_shape("v5 for v") != line_shape("v5=not v")
+    assert summary([None, None], top=None)["by line"] == []  # episodes that followed the oracle
+
+
 def test_a_wrong_agent_token_is_located_with_its_role_and_line():
     task = get_task("logical_graph")
     oracle = task.oracle(task.problem("test", 5, 0, 0))
@@ -38,6 +44,7 @@ def test_a_wrong_agent_token_is_located_with_its_role_and_line():
     s = summary([d, None])
     assert s["by role"] == [("thought", 1), ("none (followed the oracle)", 1)]
     assert s["by token"] == [("'T' -> 'F'", 1)]
+    assert s["by line"] == [(repr(line_shape(d.line)), 1)] and "#" in line_shape(d.line)
     assert divergence(0, Trajectory(oracle.tokens[:k], oracle.roles[:k]), oracle, True).role == Role(roles[k]).name.lower()
 
 
@@ -51,3 +58,4 @@ def test_cli_reports_an_untrained_checkpoints_divergences(tmp_path, capsys):
     assert main(["diverge", str(tmp_path / "ckpt"), "--length", "2", "--episodes", "3", "--show", "1"]) == 0
     out = capsys.readouterr().out
     assert "addition length 2, interactive: 0/3 correct" in out and "by role" in out and "episode 0" in out
+    assert "by line" in out

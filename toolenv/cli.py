@@ -74,7 +74,7 @@ def _cmd_diverge(args: argparse.Namespace) -> int:
                       f"oracle {d.expected!r}, agent {d.chosen!r}, after {d.line!r}", markup=False)
     console.print(f"{task.name} length {args.length}, {regime}: {sum(r.correct for r in results)}/{len(results)} "
                   f"correct, {sum(r.truncated for r in results)} truncated, {sum(r.invalid for r in results)} invalid")
-    for title, rows in summary(found).items():
+    for title, rows in summary(found, top=args.top or None).items():
         table = Table(title=f"first divergence from the oracle, {title}")
         table.add_column("episodes", justify="right")
         table.add_column(title.removeprefix("by "))
@@ -243,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="which fixed evaluation set")
     p.add_argument("--device", default="cpu")
     p.add_argument("--show", type=int, default=5, help="divergences to print in full")
+    p.add_argument("--top", type=int, default=10, help="rows of the by-token and by-line tables (0: all)")
     p.set_defaults(func=_cmd_diverge)
 
     p = sub.add_parser("train", help="train an agent by imitation of oracle trajectories",

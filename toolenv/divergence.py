@@ -3,11 +3,12 @@
 The env is deterministic, so an episode equals the teacher trajectory of its problem up to the
 first token the agent chose differently; that token (its position, the oracle's token and role
 there, the agent's token) says what the agent got wrong. ``toolenv diverge`` prints these for a
-checkpoint, counted by role and by (expected -> chosen) token.
+checkpoint, counted by role, by (expected -> chosen) token and by the shape of the line.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,8 +70,17 @@ def divergences(task: Task, results: Sequence[EpisodeResult], regime: str = "int
             for i, r in enumerate(results)]
 
 
+def line_shape(line: str) -> str:
+    """``line`` with every run of digits written ``#``: divergences in the same place of the same
+    kind of line (``[end]v#=False and v#``: copying a gate's second label) count together."""
+    return re.sub(r"[0-9]+", "#", line)
+
+
 def summary(found: Sequence[Divergence | None], top: int = 10) -> dict[str, list[tuple[str, int]]]:
-    """Counts of first divergences by the oracle token's role and by (expected -> chosen) token."""
+    """Counts of first divergences by the oracle token's role, by (expected -> chosen) token and
+    by the shape of the line written up to it (``line_shape``); the last two keep the ``top``
+    most common (None: all)."""
     roles = Counter("none (followed the oracle)" if d is None else d.role for d in found)
     tokens = Counter(f"{d.expected!r} -> {d.chosen!r}" for d in found if d is not None)
-    return {"by role": roles.most_common(), "by token": tokens.most_common(top)}
+    lines = Counter(repr(line_shape(d.line)) for d in found if d is not None)
+    return {"by role": roles.most_common(), "by token": tokens.most_common(top), "by line": lines.most_common(top)}
