@@ -59,3 +59,17 @@ def test_cli_reports_an_untrained_checkpoints_divergences(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "addition length 2, interactive: 0/3 correct" in out and "by role" in out and "episode 0" in out
     assert "by line" in out
+
+
+def test_cli_tables_print_special_tokens_as_text():
+    from rich.console import Console
+
+    from toolenv.cli import _divergence_tables
+    from toolenv.divergence import Divergence
+
+    d = Divergence(episode=0, position=9, role="command", expected="[find]", chosen="v", line="[end]v12=", correct=False)
+    console = Console(record=True, width=120)
+    for table in _divergence_tables([d], top=None):
+        console.print(table)
+    out = console.export_text()
+    assert "'[find]' -> 'v'" in out and "'[end]v#='" in out

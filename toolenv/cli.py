@@ -57,10 +57,8 @@ def _task_and_regime(info, args: argparse.Namespace) -> tuple[str, str]:
 
 
 def _cmd_diverge(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
     from agents.checkpoint import load_agent, read_info
-    from toolenv.divergence import divergences, summary
+    from toolenv.divergence import divergences
     from toolenv.registry import get_task
     from toolenv.rollout import rollout
 
@@ -74,14 +72,27 @@ def _cmd_diverge(args: argparse.Namespace) -> int:
                       f"oracle {d.expected!r}, agent {d.chosen!r}, after {d.line!r}", markup=False)
     console.print(f"{task.name} length {args.length}, {regime}: {sum(r.correct for r in results)}/{len(results)} "
                   f"correct, {sum(r.truncated for r in results)} truncated, {sum(r.invalid for r in results)} invalid")
-    for title, rows in summary(found, top=args.top or None).items():
+    for table in _divergence_tables(found, args.top or None):
+        console.print(table)
+    return 0
+
+
+def _divergence_tables(found, top: int | None) -> list:
+    """``toolenv diverge``'s count tables (rich), one per ``divergence.summary`` key."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from toolenv.divergence import summary
+
+    tables = []
+    for title, rows in summary(found, top=top).items():
         table = Table(title=f"first divergence from the oracle, {title}")
         table.add_column("episodes", justify="right")
         table.add_column(title.removeprefix("by "))
         for key, n in rows:
-            table.add_row(str(n), key)
-        console.print(table)
-    return 0
+            table.add_row(str(n), escape(key))  # keys hold [find], [end]...: text, not rich markup
+        tables.append(table)
+    return tables
 
 
 def _lengths(text: str) -> list[int]:
