@@ -12,9 +12,10 @@
 #                 Hanoi (seeds 0, 1), sorting and code tracing; at once: the logical graph for GRU and
 #                 LSTM (seed 0, the substituting oracle) and Mamba-2 on Hanoi, sorting and code
 #                 tracing on its Triton kernels (no build needed)
+#   next        - the plan for the lease after session 5 (see the case below)
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
-# Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh "wait 580"
+# Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
 set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH=/tmp/site
 OUT=${OUT:-/tmp/out}
@@ -69,6 +70,18 @@ hanoi-graph)
     --jobs 2 --kernels
   sleep 60; tail -n 3 runs/paper/*.log
   ;;
+next)  # the next lease: the logical graph on the oracle that finds the gate again
+  # (GRU, LSTM, Mamba), Hanoi baselines, seed 1 of the extra tasks; Mamba-1 after its build
+  bash scripts/gpu_session.sh || exit 1
+  mkdir -p runs/paper/board && cp leaderboards/paper/*-s[0-9].json runs/paper/board/  # finished: skipped,
+  rm -f runs/paper/board/logical_graph-*  # except the logical graph: its oracle changed after session 5
+  AFTER_BUILD="graph-mamba --plan table,extra --tasks logical_graph,sorting,code_tracing --backbones mamba --seeds 0 \
+    --jobs 2" setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
+  q graph-rnn --plan table --tasks logical_graph --backbones gru,lstm --seeds 0,1 --device cuda --jobs 2
+  q hanoi-base --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba2,gru,lstm,transformer \
+    --seeds 0,1 --device cuda --jobs 2 --kernels
+  sleep 60; tail -n 3 runs/paper/*.log
+  ;;
 after-build)
   python3 scripts/build_cuda_wheels.py .whl /tmp/wheels --skip-causal-conv1d --jobs 8 2>&1 \
     | grep -v -E "^\s*(copying|adding|creating)" | tail -n 8
@@ -76,7 +89,10 @@ after-build)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
   # torch first: the extension links against torch's libc10.so (the lease's first try failed here)
   python3 -c "import torch, selective_scan_cuda; print('selective_scan_cuda built')" || exit 1
-  if [ -n "${SESSION5:-}" ]; then  # Mamba-1 on its compiled kernel: Hanoi, then the extra tasks
+  if [ -n "${AFTER_BUILD:-}" ]; then  # the queue that needs Mamba-1's compiled kernel
+    # shellcheck disable=SC2086  # word splitting wanted: AFTER_BUILD is "TAG ARGS..."
+    q $AFTER_BUILD --device cuda --kernels
+  elif [ -n "${SESSION5:-}" ]; then  # Mamba-1 on its compiled kernel: Hanoi, then the extra tasks
     q hanoi-mamba --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba --seeds 0,1 --device cuda \
       --jobs 2 --kernels
   else
