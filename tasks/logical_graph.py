@@ -19,7 +19,7 @@ ancestor of the output, so the depth-first resolution visits all of them: each g
 output is an operand of a random later gate (a random-recursive-tree backbone, depth about
 ln n), and the other operand slots pick uniformly among all earlier nodes.
 
-Oracle (tool ``search``; about 295 tokens per gate, see docs/tasks/logical_graph.md). Memory
+Oracle (tool ``search``; about 365 tokens per gate, see docs/tasks/logical_graph.md). Memory
 holds the prompt and two kinds of thought lines, found again with ``[find]``:
 
 - ``vX=E``: gate vX's current expression, written each time an operand's value is found and
@@ -34,7 +34,8 @@ holds the prompt and two kinds of thought lines, found again with ``[find]``:
   the one parent to go back to, and nothing for the output: the DFS stack lives in memory.
 
 The loop, with the current gate's current expression in view: ``[find]`` its first remaining
-label ``vA=``. If vA is resolved, write the expression with vA's value substituted. If not,
+label ``vA=``. If vA is resolved, ``[find]vX=[/find]`` again and write its last line with vA's
+value substituted, so that every substituted line copies the line just above it. If not,
 write ``vA for vX``; vA becomes the current gate (its definition, its only line, was just
 found). Once no label remains, write the value line, then ``[find]`` the parent (``vX for``):
 if there is one, ``[find]vP=[/find]`` and go on from its last line (whose first label is the
@@ -44,9 +45,11 @@ the ``print`` line just above. No unresolved node looks resolved: a gate's subst
 are written only while it is on the stack, and no node on the stack is an operand of a node
 above it (a DAG).
 
-Each decision needs only the line just written, or the current expression and one operand
-search after it: a window of 13d + 109 tokens for labels of at most d digits (148 up to 997
-gates). The oracle itself keeps only the current gate and its current expression, and reads
+Each decision needs only the last few lines: a window of 11d + 97 tokens for labels of at most
+d digits (130 up to 997 gates). Only the current gate's label is carried across a search
+(into a descent line or a query); an operand label is copied from the line just above (the
+first query after a descent: from the line before the descent line).
+The oracle itself keeps only the current gate and its current expression, and reads
 everything else from the tool's answers.
 """
 
@@ -208,7 +211,8 @@ class LogicalGraph(Task):
                 node, expression = b.find(parent[0].split(" for ")[1] + "=")[-1].split("=")
             elif pending := [label for _, label in operands(expression) if label not in _VALUES]:
                 child, child_expression = b.find(f"{pending[0]}=")[-1].split("=")
-                if child_expression in _VALUES:  # substitute its value
+                if child_expression in _VALUES:  # substitute its value into the line found again
+                    assert b.find(f"{node}=")[-1] == f"{node}={expression}"
                     expression = substitute(expression, child, child_expression)
                     b.think(f"{node}={expression}\n")
                 else:  # descend into child (unresolved, so its one line is its definition)
