@@ -10,7 +10,7 @@ import matplotlib.image
 import pytest
 
 from toolenv import leaderboard as lb
-from toolenv.plots import plot_all, plot_task
+from toolenv.plots import family, log_axis, plot_all, plot_task, styles
 
 ROOT = Path(__file__).parent.parent
 
@@ -132,6 +132,23 @@ def test_plots_one_png_per_task(tmp_path):
     assert image.ndim == 3 and image.shape[0] > 200 and image.std() > 0.05
     with pytest.raises(ValueError, match="no entries"):
         plot_task([], tmp_path / "empty.png")
+
+
+def test_plot_styles_tell_overlapping_lines_apart():
+    """Seeds of one model share colour and marker and differ in line style and fill; every
+    marker is smaller than the one drawn before it (lines at 100% stay visible)."""
+    entries = [make_entry({5: 8}, name=n, seed=k) for n, k in (("mamba-tiny-s0", 0), ("mamba-tiny-s1", 1), ("gru-small-s0", 0))]
+    s = styles(entries)
+    assert s[0]["color"] == s[1]["color"] and s[0]["marker"] == s[1]["marker"] != s[2]["marker"]
+    assert s[0]["color"] != s[2]["color"]
+    assert s[0]["linestyle"] != s[1]["linestyle"] and s[0]["mfc"] is None and s[1]["mfc"] == "none"
+    assert s[0]["ms"] > s[1]["ms"] > s[2]["ms"]
+    assert family(entries[1]) == "mamba-tiny (interactive)"
+
+
+def test_length_axis_is_logarithmic_only_for_wide_ranges():
+    assert log_axis([1, 5, 10, 1000]) and log_axis([5, 10000])
+    assert not log_axis([1, 6, 8, 12]) and not log_axis([10, 200])
 
 
 def test_schema_document_is_current():
