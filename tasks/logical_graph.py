@@ -45,8 +45,8 @@ the ``print`` line just above. No unresolved node looks resolved: a gate's subst
 are written only while it is on the stack, and no node on the stack is an operand of a node
 above it (a DAG).
 
-Each decision needs only the last few lines: a window of 11d + 97 tokens for labels of at most
-d digits (130 up to 997 gates). Only the current gate's label is carried across a search
+Each decision needs only the last few lines: a window of 11d + 100 tokens for labels of at
+most d digits (133 up to 997 gates). Only the current gate's label is carried across a search
 (into a descent line or a query); an operand label is copied from the line just above (the
 first query after a descent: from the line before the descent line).
 The oracle itself keeps only the current gate and its current expression, and reads
@@ -212,7 +212,8 @@ class LogicalGraph(Task):
             elif pending := [label for _, label in operands(expression) if label not in _VALUES]:
                 child, child_expression = b.find(f"{pending[0]}=")[-1].split("=")
                 if child_expression in _VALUES:  # substitute its value into the line found again
-                    assert b.find(f"{node}=")[-1] == f"{node}={expression}"
+                    found_again = b.find(f"{node}=")  # the line to copy, just above the one written
+                    assert found_again[-1] == f"{node}={expression}"
                     expression = substitute(expression, child, child_expression)
                     b.think(f"{node}={expression}\n")
                 else:  # descend into child (unresolved, so its one line is its definition)

@@ -40,9 +40,6 @@ pack() {  # $OUT takes 8 files: entries and logs, the small models' weights toge
     else tar czf "$OUT/ckpt-$(basename "$d").tgz" "${files[@]}"; fi  # an LSTM `small` is ~15 MB
   done
   [ ${#small[@]} -gt 0 ] && tar czf "$OUT/ckpt-small-models.tgz" "${small[@]}"
-  for w in /tmp/wheels/mamba_ssm-*.whl; do  # the compiled kernel, for the next lease, if it fits
-    [ -f "$w" ] && [ "$(stat -c %s "$w")" -lt 16000000 ] && cp "$w" "$OUT/"
-  done
   ls -la "$OUT"
 }
 
