@@ -67,15 +67,17 @@ hanoi-graph)
     --jobs 2 --kernels
   sleep 60; tail -n 3 runs/paper/*.log
   ;;
-next)  # the next lease: the logical graph on the oracle that finds the gate again
-  # (GRU, LSTM, Mamba), Hanoi baselines, seed 1 of the extra tasks; Mamba-1 after its build
+next)  # the next lease: the logical graph on the oracle that finds the gate again (GRU, LSTM, and
+  # Mamba-2 `small` on its Triton kernels: Mamba-1 `small` would start after the ~13-minute build and
+  # not finish 1,500 x 256 trajectories of ~3,700 tokens in the lease), Hanoi baselines, seed 1 of
+  # the extra tasks; Mamba-1 on sorting and code tracing after its build
   bash scripts/gpu_session.sh || exit 1
   mkdir -p runs/paper/board && cp leaderboards/paper/*-s[0-9].json runs/paper/board/  # finished: skipped,
   rm -f runs/paper/board/logical_graph-*  # except the logical graph: its oracle changed after session 5
-  AFTER_BUILD="graph-mamba --plan table,extra --tasks logical_graph,sorting,code_tracing --backbones mamba --seeds 0 \
-    --jobs 2" setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
-  q graph-rnn --plan table --tasks logical_graph --backbones gru,lstm --seeds 0,1 --device cuda --jobs 2
-  q hanoi-base --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba2,gru,lstm,transformer \
+  AFTER_BUILD="ssm-extra --plan extra --tasks sorting,code_tracing --backbones mamba --seeds 0,1 --jobs 2" \
+    setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
+  q graph --plan table --tasks logical_graph --backbones gru,lstm,mamba2 --seeds 0 --device cuda --jobs 3 --kernels
+  q base --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba2,gru,lstm,transformer \
     --seeds 0,1 --device cuda --jobs 2 --kernels
   sleep 60; tail -n 3 runs/paper/*.log
   ;;
