@@ -61,7 +61,8 @@ table)  # the next lease's plan: like start, without the benchmark (the substitu
   ;;
 hanoi-graph)
   bash scripts/gpu_session.sh || exit 1
-  SESSION5=1 setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
+  AFTER_BUILD="hanoi-mamba --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba --seeds 0,1 \
+    --jobs 2" setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
   q graph-rnn --plan table --tasks logical_graph --backbones gru,lstm --seeds 0 --device cuda --jobs 2
   q hanoi-mamba2 --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba2 --seeds 0,1 --device cuda \
     --jobs 2 --kernels
@@ -91,9 +92,6 @@ after-build)
   if [ -n "${AFTER_BUILD:-}" ]; then  # the queue that needs Mamba-1's compiled kernel
     # shellcheck disable=SC2086  # word splitting wanted: AFTER_BUILD is "TAG ARGS..."
     q $AFTER_BUILD --device cuda --kernels
-  elif [ -n "${SESSION5:-}" ]; then  # Mamba-1 on its compiled kernel: Hanoi, then the extra tasks
-    q hanoi-mamba --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba --seeds 0,1 --device cuda \
-      --jobs 2 --kernels
   else
     q graph-ssm --plan table --tasks logical_graph,hanoi --backbones mamba --seeds 0,1 --device cuda --jobs 2 --kernels
   fi
