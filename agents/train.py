@@ -104,9 +104,8 @@ def lr_factor(step: int, cfg: TrainConfig) -> float:
 
 
 def validate(backbone, cfg: TrainConfig, device: torch.device) -> float:
-    """Exact accuracy of greedy rollouts at the first task's top training length (test split)."""
-    if cfg.val_episodes == 0:
-        return float("nan")
+    """Exact accuracy of greedy rollouts at the first task's top training length (test split);
+    ``cfg.val_episodes`` must be positive (0 means: no validation, and no record of one)."""
     mix = cfg.tasks[0]
     task = get_task(mix.name)
     problems = [task.problem("test", mix.max_length, i, cfg.seed) for i in range(cfg.val_episodes)]
@@ -200,7 +199,7 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             dt = time.perf_counter() - t0
             wall += dt
             record: dict[str, float] = {"step": step, "loss": loss.item(), "lr": sched.get_last_lr()[0]}
-            if cfg.val_every and step % cfg.val_every == 0 and step < cfg.steps and ddp.main:
+            if cfg.val_every and cfg.val_episodes and step % cfg.val_every == 0 and step < cfg.steps and ddp.main:
                 t1 = time.perf_counter()
                 record["val_exact"] = validate(backbone, cfg, device)
                 wall += time.perf_counter() - t1
@@ -212,7 +211,7 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             if plain and (step % every == 0 or step == cfg.steps):
                 print(f"step {step}/{cfg.steps}  {info}  {wall:.0f} s", flush=True)
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-                if step == cfg.steps and ddp.main:
+                if step == cfg.steps and ddp.main and cfg.val_episodes:
                     t1 = time.perf_counter()
                     history[-1]["val_exact"] = validate(backbone, cfg, device)
                     wall += time.perf_counter() - t1

@@ -29,6 +29,12 @@ def test_interrupted_and_resumed_run_ends_with_the_same_weights(tmp_path):
         assert torch.equal(v, b.state_dict()[k]), k
 
 
+def test_no_validation_episodes_means_no_validation_record(tmp_path):
+    # with val_episodes=0 the run used to report "nan% exact" as a final validation
+    assert train(_tiny(tmp_path, steps=2), progress=False).validation == []
+    assert train(_tiny(tmp_path, "val", steps=2, val_episodes=2), progress=False).validation[-1]["step"] == 2
+
+
 def test_resume_refuses_another_configuration(tmp_path):
     train(_tiny(tmp_path, steps=2), progress=False)
     with pytest.raises(CheckpointError, match="another configuration"):
