@@ -142,6 +142,19 @@ def test_interrupted_evaluation_resumes_from_what_is_written(tmp_path):
     assert [r.model_dump(exclude=skip) for r in resumed.results] == [r.model_dump(exclude=skip) for r in fresh.results]
 
 
+def test_closing_a_finished_partial_keeps_the_machine_and_command_that_measured_it(tmp_path):
+    # a partial scored on a GPU and closed on a laptop must not read as measured on the laptop
+    out = tmp_path / "partial.json"
+    first = evaluate(OraclePolicy(), "addition", [1, 2], 3, meta={**META, "device": "cuda"}, out=out, progress=False)
+    closed = evaluate(OraclePolicy(), "addition", [1, 2], 3, meta={**META, "command": "close", "device": "cpu"},
+                      out=out, progress=False)
+    assert (closed.command, closed.environment) == (first.command, first.environment) == ("pytest", first.environment)
+    assert first.environment.device == "cuda"
+    extended = evaluate(OraclePolicy(), "addition", [1, 2, 3], 3, meta={**META, "command": "more", "device": "cpu"},
+                        out=out, progress=False)
+    assert (extended.command, extended.environment.device) == ("more", "cpu")  # it measured length 3 here
+
+
 @pytest.mark.parametrize("change,named", [
     ({"episodes": 4}, "evaluation"), ({"seed": 1}, "evaluation"), ({"max_steps": 500}, "evaluation"),
     ({"regime": "direct"}, "regime"), ({"meta": {**META, "agent": {**META["agent"], "name": "x"}}}, "agent"),

@@ -92,7 +92,9 @@ def evaluate(
     ``meta`` fills the entry's descriptive fields: ``agent`` (AgentInfo fields), ``training``
     (TrainingInfo fields or None), ``command``, ``device``. ``stop_at_zero``: once a length
     scores 0 exact answers, longer lengths are not run (they are absent from the entry), which
-    saves the cost of failed episodes that run to their step limit.
+    saves the cost of failed episodes that run to their step limit. An ``out`` file from an
+    interrupted call is resumed (same settings required); a call that has nothing left to measure
+    keeps that file's ``command`` and ``environment`` (where the numbers were measured).
     """
     task = get_task(task)
     check_regime(regime)
@@ -113,26 +115,31 @@ def evaluate(
     training = lb.TrainingInfo(**meta["training"]) if meta.get("training") else None
     settings = lb.EvalSettings(episodes=episodes, seed=seed, max_steps=max_steps)
     done: dict[int, lb.LengthResult] = {}
+    previous: lb.LeaderboardEntry | None = None
+    measured_here = False  # a call that measures nothing keeps the machine and command that did
 
     def entry() -> lb.LeaderboardEntry:
         results = [done[n] for n in sorted(done)]
         trained_max = training.lengths[-1] if training else None
+        kept = previous is not None and not measured_here
         return lb.LeaderboardEntry(
             task=task.name, regime=regime, tool=_TOOL_OF_REGIME.get(regime) or task.tool_spec,
             agent=agent_info, training=training, evaluation=settings, results=results,
-            summary=lb.summarize(results, trained_max), command=meta.get("command", ""),
-            environment=lb.environment(meta.get("device")), date=lb.now(),
+            summary=lb.summarize(results, trained_max),
+            command=previous.command if kept else meta.get("command", ""),
+            environment=previous.environment if kept else lb.environment(meta.get("device")), date=lb.now(),
         )
 
     if out is not None and Path(out).exists():
-        previous = lb.load(out)
-        if len(previous) != 1:
-            raise ToolEnvError(f"{out} holds {len(previous)} entries; an evaluation resumes from a file of one")
-        differ = _same_run(previous[0], entry())
+        stored = lb.load(out)
+        if len(stored) != 1:
+            raise ToolEnvError(f"{out} holds {len(stored)} entries; an evaluation resumes from a file of one")
+        differ = _same_run(stored[0], entry())
         if differ:
             raise ToolEnvError(f"{out} holds an evaluation with other settings ({', '.join(differ)}); "
                                "remove it or choose another file")
-        done = {r.length: r for r in previous[0].results}
+        previous = stored[0]
+        done = {r.length: r for r in previous.results}
 
     todo = [n for n in lengths if n not in done]
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -147,6 +154,7 @@ def evaluate(
                 results += rollout(policy, task, problems, regime, max_steps=max_steps)
                 bar.update(job, advance=len(problems), info=f"length {n}")
             done[n] = length_result(n, results, time.perf_counter() - t0)
+            measured_here = True
             bar.update(job, info=f"length {n}: {done[n].exact_accuracy:.0%}")
             if out is not None:
                 lb.save(out, entry())
