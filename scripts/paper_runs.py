@@ -48,8 +48,10 @@ TASKS = {
     # Logical graph: 1,000 steps x 64 (lease 2) left every model near chance at 10 gates (final
     # losses 0.01-0.15; the labels are 3 random digits to copy into every query): 6x the data,
     # and the SSMs one size up
+    # and the SSMs one size up. 16 problems per length (session 6 on): ~365 tokens per gate, so an
+    # episode at 1,000 gates is ~365k tokens, fed one by one through a search tool on the host
     "logical_graph": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1500, batch=256,
-                          sizes={"mamba": "small", "mamba2": "small"}),
+                          sizes={"mamba": "small", "mamba2": "small"}, episodes=16),
     "sorting": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=32),
     "code_tracing": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=64),
 }

@@ -12,7 +12,10 @@
 #                 Hanoi (seeds 0, 1), sorting and code tracing; at once: the logical graph for GRU and
 #                 LSTM (seed 0, the substituting oracle) and Mamba-2 on Hanoi, sorting and code
 #                 tracing on its Triton kernels (no build needed)
-#   next        - the plan for the lease after session 5 (see the case below)
+#   session6    - (session 6) set-up; the logical graph on the oracle that finds the gate again (GRU,
+#                 LSTM, Mamba-2 `small`); Hanoi baselines and seed 1 of the extra tasks; Mamba-1 on
+#                 sorting and code tracing after its build (it ran as `next`, commit 49f2341)
+#   next        - the plan for the lease after session 6 (see the case below)
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -68,7 +71,7 @@ hanoi-graph)
     --jobs 2 --kernels
   sleep 60; tail -n 3 runs/paper/*.log
   ;;
-next)  # the next lease: the logical graph on the oracle that finds the gate again (GRU, LSTM, and
+session6)  # the logical graph on the oracle that finds the gate again (GRU, LSTM, and
   # Mamba-2 `small` on its Triton kernels: Mamba-1 `small` would start after the ~13-minute build and
   # not finish 1,500 x 256 trajectories of ~3,700 tokens in the lease), Hanoi baselines, seed 1 of
   # the extra tasks; Mamba-1 on sorting and code tracing after its build
@@ -79,6 +82,18 @@ next)  # the next lease: the logical graph on the oracle that finds the gate aga
     setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
   q graph --plan table --tasks logical_graph --backbones gru,lstm,mamba2 --seeds 0 --device cuda --jobs 3 --kernels
   q base --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba2,gru,lstm,transformer \
+    --seeds 0,1 --device cuda --jobs 2 --kernels
+  sleep 60; tail -n 3 runs/paper/*.log
+  ;;
+next)  # after session 6: seed 1 of the logical graph (GRU, Mamba-2, LSTM) and Mamba-1 `small` on it
+  # after the build (~11 minutes; its training fits, its scoring to 1,000 gates goes to the CPU box:
+  # the search tool runs on the host); Hanoi's remaining baselines; seed 1 of the extra tasks
+  bash scripts/gpu_session.sh || exit 1
+  mkdir -p runs/paper/board && cp leaderboards/paper/*-s[0-9].json runs/paper/board/  # finished: skipped
+  AFTER_BUILD="lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0 --jobs 1" \
+    setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
+  q graph --plan table --tasks logical_graph --backbones gru,mamba2,lstm --seeds 1 --device cuda --jobs 3 --kernels
+  q base --plan table,extra --tasks hanoi,sorting,code_tracing --backbones transformer,gru,lstm,mamba2 \
     --seeds 0,1 --device cuda --jobs 2 --kernels
   sleep 60; tail -n 3 runs/paper/*.log
   ;;
@@ -115,5 +130,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|build_cuda_wheels" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
