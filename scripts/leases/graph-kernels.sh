@@ -31,6 +31,15 @@ q() {  # q TAG ARGS...: one background queue of scripts/paper_runs.py
   echo "queue $tag: pid $!"
 }
 
+begin() {  # set-up; the finished entries of leaderboards/paper are copied, so their runs are skipped
+  bash scripts/gpu_session.sh || exit 1
+  mkdir -p runs/paper/board && cp leaderboards/paper/*-s[0-9].json runs/paper/board/
+}
+
+build_then() {  # build_then TAG ARGS...: the compiled Mamba-1 build in the background, then that queue
+  AFTER_BUILD="$*" setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
+}
+
 pack() {  # $OUT takes 8 files: entries and logs, the small models' weights together, one per large model
   tail -n 4 runs/paper/*.log | grep -v "^$" | tail -n 70
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
@@ -64,8 +73,7 @@ table)  # the next lease's plan: like start, without the benchmark (the substitu
   ;;
 hanoi-graph)
   bash scripts/gpu_session.sh || exit 1
-  AFTER_BUILD="hanoi-mamba --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba --seeds 0,1 \
-    --jobs 2" setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
+  build_then hanoi-mamba --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba --seeds 0,1 --jobs 2
   q graph-rnn --plan table --tasks logical_graph --backbones gru,lstm --seeds 0 --device cuda --jobs 2
   q hanoi-mamba2 --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba2 --seeds 0,1 --device cuda \
     --jobs 2 --kernels
@@ -75,11 +83,9 @@ session6)  # the logical graph on the oracle that finds the gate again (GRU, LST
   # Mamba-2 `small` on its Triton kernels: Mamba-1 `small` would start after the ~13-minute build and
   # not finish 1,500 x 256 trajectories of ~3,700 tokens in the lease), Hanoi baselines, seed 1 of
   # the extra tasks; Mamba-1 on sorting and code tracing after its build
-  bash scripts/gpu_session.sh || exit 1
-  mkdir -p runs/paper/board && cp leaderboards/paper/*-s[0-9].json runs/paper/board/  # finished: skipped,
-  rm -f runs/paper/board/logical_graph-*  # except the logical graph: its oracle changed after session 5
-  AFTER_BUILD="ssm-extra --plan extra --tasks sorting,code_tracing --backbones mamba --seeds 0,1 --jobs 2" \
-    setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
+  begin
+  rm -f runs/paper/board/logical_graph-*  # not skipped: the logical graph's oracle changed after session 5
+  build_then ssm-extra --plan extra --tasks sorting,code_tracing --backbones mamba --seeds 0,1 --jobs 2
   q graph --plan table --tasks logical_graph --backbones gru,lstm,mamba2 --seeds 0 --device cuda --jobs 3 --kernels
   q base --plan table,extra --tasks hanoi,sorting,code_tracing --backbones mamba2,gru,lstm,transformer \
     --seeds 0,1 --device cuda --jobs 2 --kernels
@@ -88,10 +94,8 @@ session6)  # the logical graph on the oracle that finds the gate again (GRU, LST
 next)  # after session 6: seed 1 of the logical graph (GRU, Mamba-2, LSTM) and Mamba-1 `small` on it
   # after the build (~11 minutes; its training fits, its scoring to 1,000 gates goes to the CPU box:
   # the search tool runs on the host); Hanoi's remaining baselines; seed 1 of the extra tasks
-  bash scripts/gpu_session.sh || exit 1
-  mkdir -p runs/paper/board && cp leaderboards/paper/*-s[0-9].json runs/paper/board/  # finished: skipped
-  AFTER_BUILD="lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0 --jobs 1" \
-    setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
+  begin
+  build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0 --jobs 1
   q graph --plan table --tasks logical_graph --backbones gru,mamba2,lstm --seeds 1 --device cuda --jobs 3 --kernels
   q base --plan table,extra --tasks hanoi,sorting,code_tracing --backbones transformer,gru,lstm,mamba2 \
     --seeds 0,1 --device cuda --jobs 2 --kernels
