@@ -81,9 +81,9 @@ def ssd_step(
     Bsz, H, P, N = state.shape
     G = b.shape[1]
     R = H // G
-    # one new tensor, updated in place, and a batched matvec: decoding on the CPU is bound by
-    # passes over the state (1.8x fewer ms per step than three out-of-place ops and a
-    # broadcasting matmul: benchmarks/decode_step_cpu.py)
+    # one new tensor, updated in place, and a batched matvec (fewer passes over the state than
+    # three out-of-place ops and a broadcasting matmul); whole-model timings:
+    # benchmarks/decode_step_cpu.py
     s = state.reshape(Bsz, G, R, P, N) * torch.exp(a).reshape(Bsz, G, R, 1, 1)
     s.addcmul_(x.reshape(Bsz, G, R, P, 1), b.reshape(Bsz, G, 1, 1, N))
     y = torch.bmm(s.view(Bsz * G, R * P, N), c.reshape(Bsz * G, N, 1))
