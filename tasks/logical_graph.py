@@ -13,8 +13,9 @@ Prompt (paper §3.4): three input lines, then one line per gate in definition or
 
 Answer: what the program prints, ``True`` or ``False``. Length = gates (the inputs do not
 count). A gate is ``and``/``or`` of two distinct earlier nodes or a copy of one (one input),
-each operand negated with probability 1/2. Labels are ``v`` and a distinct random number below
-1,000 (below the next power of ten when there are more than 1,000 nodes). Every gate is an
+each operand negated with probability 1/2. Labels are ``v`` and a distinct random 4-digit number
+(1000-9999) at every length, so that longer graphs do not bring wider labels: the width a model
+copies is the one it was trained on (at most 9,000 nodes: 8,997 gates). Every gate is an
 ancestor of the output, so the depth-first resolution visits all of them: each gate but the
 output is an operand of a random later gate (a random-recursive-tree backbone, depth about
 ln n), and the other operand slots pick uniformly among all earlier nodes.
@@ -46,7 +47,7 @@ are written only while it is on the stack, and no node on the stack is an operan
 above it (a DAG).
 
 Each decision needs only the last few lines: a window of 11d + 100 tokens for labels of at
-most d digits (133 up to 997 gates). Only the current gate's label is carried across a search
+most d digits (144 for the generator's 4-digit labels). Only the current gate's label is carried across a search
 (into a descent line or a query); an operand label is copied from the line just above (the
 first query after a descent: from the line before the descent line).
 The oracle itself keeps only the current gate and its current expression, and reads
@@ -78,9 +79,16 @@ _PRINT = re.compile(rf"print\(({_LABEL})\)")
 _VALUES = ("True", "False")
 
 
-def label_range(nodes: int) -> int:
-    """Labels are ``v0``..``v{L-1}``: L = 1000, or the next power of ten above ``nodes``."""
-    return 1000 if nodes <= 1000 else 10 ** len(str(nodes))
+LABEL_DIGITS = 4  # every generated label: ``v1000``..``v9999``
+MAX_NODES = 9 * 10 ** (LABEL_DIGITS - 1)
+
+
+def random_labels(rng: np.random.Generator, nodes: int) -> list[str]:
+    """``nodes`` distinct labels ``v`` + a random number of exactly LABEL_DIGITS digits."""
+    if nodes > MAX_NODES:
+        raise ValueError(f"{nodes} nodes: at most {MAX_NODES} distinct {LABEL_DIGITS}-digit labels")
+    low = 10 ** (LABEL_DIGITS - 1)
+    return [f"v{low + k}" for k in rng.choice(MAX_NODES, size=nodes, replace=False)]
 
 
 def operands(expression: str) -> list[tuple[bool, str]]:
@@ -149,7 +157,7 @@ def validate_program(program: str) -> tuple[list[str], str]:
 class LogicalGraph(Task):
     name = "logical_graph"
     description = "evaluate a random AND/OR/NOT DAG written as Python, depth first; search tool"
-    max_length = 10_000
+    max_length = MAX_NODES - N_INPUTS
     default_length = 10
     train_length = 10
 
@@ -160,7 +168,7 @@ class LogicalGraph(Task):
     def sample(self, rng: np.random.Generator, length: int) -> Problem:
         self.check_length(length)
         n_nodes = N_INPUTS + length
-        labels = [f"v{k}" for k in rng.choice(label_range(n_nodes), size=n_nodes, replace=False)]
+        labels = random_labels(rng, n_nodes)
         arity = [1 if rng.random() < ONE_OPERAND_PROBABILITY else 2 for _ in range(length)]
         # node ids: inputs 0..2, gate g is node N_INPUTS + g. Backbone: every gate but the last
         # fills one free operand slot of a random later gate, so every gate reaches the output.
