@@ -47,11 +47,12 @@ TASKS = {
     "hanoi": dict(train=8, lengths=[6, 7, 8, 9, 10, 11, 12], steps=800, batch=8, episodes=16),
     # Logical graph: 1,000 steps x 64 (lease 2) left every model near chance at 10 gates (final
     # losses 0.01-0.15; the labels are 3 random digits to copy into every query): 6x the data,
-    # and the SSMs one size up
-    # and the SSMs one size up. 16 problems per length (session 6 on): ~365 tokens per gate, so an
-    # episode at 1,000 gates is ~365k tokens, fed one by one through a search tool on the host
+    # and the SSMs one size up. 16 problems per length (session 6 on): ~410 tokens per gate, so an
+    # episode at 1,000 gates is ~410k tokens, fed one by one through a search tool on the host.
+    # On a GPU, 4 lengths share each batch (`toolenv eval --together`): a batch costs the steps of
+    # its longest episode, about the same at 16 or 64 rows
     "logical_graph": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1500, batch=256,
-                          sizes={"mamba": "small", "mamba2": "small"}, episodes=16),
+                          sizes={"mamba": "small", "mamba2": "small"}, episodes=16, gpu_together=4),
     "sorting": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=32),
     "code_tracing": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=64),
 }
@@ -120,8 +121,11 @@ def commands(run: Run, args) -> list[list[str]]:
     train = [*cli, "train", "--config", str(cfg_path), "--out", str(ckpt)]
     board = Path(args.board) / (f"{run.id}-{run.plan}.json" if run.plan == "beyond" else f"{run.id}.json")
     name = f"{run.backbone}-{run.size}" + ("" if run.regime == "interactive" else f"-{run.regime}")
+    together = TASKS[run.task].get("gpu_together") if args.device.startswith("cuda") else None
+    batching = (["--batch-size", str(run.episodes * together), "--together"] if together
+                else ["--batch-size", str(run.episodes), "--stop-at-zero"])
     evaluate = [*cli, "eval", str(ckpt), "--lengths", ",".join(map(str, run.lengths)), "--episodes",
-                str(run.episodes), "--batch-size", str(run.episodes), "--device", args.device, "--stop-at-zero",
+                str(run.episodes), *batching, "--device", args.device,
                 "--name", f"{name}-s{run.seed}" + ("-10k" if run.plan == "beyond" else ""), "--out", str(board)]
     return [train, evaluate]
 

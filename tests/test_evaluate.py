@@ -8,6 +8,7 @@ import torch
 
 import toolenv
 from toolenv import leaderboard as lb
+from toolenv.errors import ToolEnvError
 from toolenv.evaluate import evaluate
 from toolenv.oracle_policy import OraclePolicy
 
@@ -206,3 +207,24 @@ def test_stop_at_zero_leaves_out_the_lengths_after_the_first_total_failure():
     assert [(r.length, r.exact_accuracy) for r in entry.results] == [(1, 1.0), (2, 1.0), (3, 0.0)]
     full = evaluate(WrongFromLength3(), "addition", [1, 2, 3, 4], 4, meta=META, progress=False)
     assert [r.length for r in full.results] == [1, 2, 3, 4]
+
+
+def test_together_plays_all_lengths_in_shared_batches_with_the_same_results(tmp_path):
+    """The joint batches give each length the episodes of a length-by-length evaluation; a file
+    that already holds some lengths is resumed with the others only, two lengths per batch here."""
+    out = tmp_path / "e.json"
+    evaluate(WrongFromLength3(), "addition", [1, 2], 4, meta=META, progress=False, out=out)
+    played = []
+    joint_policy = WrongFromLength3()
+    prepare = joint_policy.prepare
+    joint_policy.prepare = lambda task, problems, regime: (played.append(sorted({p.length for p in problems})),
+                                                          prepare(task, problems, regime))
+    joint = evaluate(joint_policy, "addition", [1, 2, 3, 4, 5], 4, batch_size=9, meta=META, progress=False,
+                     out=out, together=True)
+    assert played == [[3, 4], [5]]  # 9 rows hold 2 lengths of 4 episodes: 3 and 4 together, then 5
+    apart = evaluate(WrongFromLength3(), "addition", [1, 2, 3, 4, 5], 4, meta=META, progress=False)
+    skip = {"seconds", "tokens_per_s"}
+    assert [r.model_dump(exclude=skip) for r in joint.results] == [r.model_dump(exclude=skip) for r in apart.results]
+    assert lb.load(out) == [joint]
+    with pytest.raises(ToolEnvError, match="together"):
+        evaluate(WrongFromLength3(), "addition", [1, 2], 4, meta=META, progress=False, together=True, stop_at_zero=True)

@@ -10,7 +10,7 @@ from agents.lm_agent import LMAgent
 from toolenv import batch_tools as bt
 from toolenv.errors import ToolEnvError
 from toolenv.oracle_policy import OraclePolicy
-from toolenv.rollout import graphs_apply, rollout
+from toolenv.rollout import graphs_apply, policy_graph_apply, rollout
 
 CUDA = torch.device("cuda")
 
@@ -49,3 +49,19 @@ def test_asking_for_graphs_on_cpu_is_an_error_and_the_default_runs_eagerly():
     with pytest.raises(ToolEnvError, match="cuda_graphs=True.*not CUDA"):
         rollout(OraclePolicy(task, problems), task, problems, cuda_graphs=True)
     assert all(r.correct for r in rollout(OraclePolicy(task, problems), task, problems))
+
+
+def test_with_a_host_tool_only_the_policy_step_is_captured_and_what_prevents_it_is_named():
+    """The search tool needs the host each step: whole-step graphs refuse it, while a greedy
+    fixed-state LM's step alone can still be replayed (tests/test_rollout_gpu.py)."""
+    gru = LMAgent(build_backbone("gru", "tiny", {}))
+    gru.start(2)
+    assert "host work" in graphs_apply(gru, bt.BatchSearchMemory(), CUDA)
+    assert policy_graph_apply(gru, CUDA) is None
+    assert "not CUDA" in policy_graph_apply(gru, torch.device("cpu"))
+    transformer = LMAgent(build_backbone("transformer", "tiny", {}))
+    transformer.start(2)
+    assert "graph_state" in policy_graph_apply(transformer, CUDA)
+    oracle = OraclePolicy()
+    oracle.pos = torch.zeros(2, dtype=torch.long)
+    assert "feeds_ended_rows" in policy_graph_apply(oracle, CUDA)

@@ -160,7 +160,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     }
     partial = f"{args.out}.partial-{name}-{regime}.json"
     entry = evaluate(agent, task, args.lengths, args.episodes, seed=args.seed, regime=regime,
-                     batch_size=args.batch_size, out=partial, meta=meta, stop_at_zero=args.stop_at_zero)
+                     batch_size=args.batch_size, out=partial, meta=meta, stop_at_zero=args.stop_at_zero,
+                     together=args.together)
     lb.upsert(args.out, entry)
     import os
 
@@ -292,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="agent name in the leaderboard")
     p.add_argument("--stop-at-zero", action="store_true",
                    help="skip the longer lengths once one scores 0%% (they are left out of the entry)")
+    p.add_argument("--together", action="store_true",
+                   help="play batch-size/episodes lengths at a time in shared batches (GPU: a batch costs its "
+                        "longest episode's steps); not with --stop-at-zero")
     p.add_argument("--out", default="leaderboards/results.json", help="leaderboard file to add the entry to")
     p.set_defaults(func=_cmd_eval)
 

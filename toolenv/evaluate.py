@@ -85,6 +85,7 @@ def evaluate(
     meta: dict[str, Any] | None = None,
     progress: bool = True,
     stop_at_zero: bool = False,
+    together: bool = False,
 ) -> EvalResult:
     """Score ``agent`` at every length; returns the leaderboard entry (also written to ``out``).
 
@@ -95,6 +96,11 @@ def evaluate(
     saves the cost of failed episodes that run to their step limit. An ``out`` file from an
     interrupted call is resumed (same settings required); a call that has nothing left to measure
     keeps that file's ``command`` and ``environment`` (where the numbers were measured).
+    ``together``: play ``batch_size // episodes`` lengths at a time in the same batches (in
+    ascending order; each group saved when done): a batch takes as many steps as its longest
+    episode, so on a GPU, where a step costs about the same at batch 16 or 128, the shorter
+    lengths of a group come almost free. Each length's ``seconds`` is then the group's wall time
+    shared by context tokens. Not with ``stop_at_zero``.
     """
     task = get_task(task)
     check_regime(regime)
@@ -104,6 +110,8 @@ def evaluate(
         raise ToolEnvError(f"batch_size must be a positive integer, got {batch_size!r}")
     if max_steps is not None and max_steps < 1:
         raise ToolEnvError(f"max_steps must be positive, got {max_steps}")
+    if together and stop_at_zero:
+        raise ToolEnvError("together plays every length at once: it cannot stop at a length that scores 0")
     lengths = sorted(set(lengths))
     if not lengths:
         raise ToolEnvError("no lengths to evaluate")
@@ -146,6 +154,23 @@ def evaluate(
                TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
     with Progress(*columns, disable=not progress) as bar:
         job = bar.add_task(f"eval {agent_info.name} on {task.name}", total=len(todo) * episodes, info="")
+        per_batch = max(1, batch_size // episodes) if together else 1
+        while together and todo:  # a group of lengths shares its batches, then is saved
+            group, todo = todo[:per_batch], todo[per_batch:]
+            t0 = time.perf_counter()
+            problems = [task.problem("test", n, i, seed) for n in group for i in range(episodes)]
+            results = []
+            for start in range(0, len(problems), batch_size):
+                results += rollout(policy, task, problems[start:start + batch_size], regime, max_steps=max_steps)
+                bar.update(job, advance=len(problems[start:start + batch_size]), info=f"lengths {group}")
+            seconds = time.perf_counter() - t0
+            total = sum(r.context_tokens for r in results) or 1
+            for k, n in enumerate(group):
+                mine = results[k * episodes:(k + 1) * episodes]
+                done[n] = length_result(n, mine, seconds * sum(r.context_tokens for r in mine) / total)
+            measured_here = True
+            if out is not None:
+                lb.save(out, entry())
         for n in todo:
             t0 = time.perf_counter()
             results: list[EpisodeResult] = []

@@ -84,6 +84,20 @@ def graphs_apply(policy: TokenPolicy, tool: bt.BatchTool, device: torch.device) 
     return None
 
 
+def policy_graph_apply(policy: TokenPolicy, device: torch.device) -> str | None:
+    """Why the policy's step alone cannot be replayed as a CUDA graph, or None when it can (the
+    env half then stays eager: the search tool's host work runs between replays)."""
+    if device.type != "cuda":
+        return f"the policy runs on {device}, not CUDA"
+    if getattr(policy, "decide", None) is not None:
+        return f"{type(policy).__name__} decides on the host"
+    if not getattr(policy, "feeds_ended_rows", False):
+        return f"{type(policy).__name__} masks ended rows (feeds_ended_rows is not set)"
+    if getattr(policy, "graph_state", None) is None:
+        return f"{type(policy).__name__} exposes no graph_state (see toolenv.policy.TokenPolicy)"
+    return None
+
+
 def _use_graphs(wanted: bool | None, policy: TokenPolicy, tool: bt.BatchTool, device: torch.device) -> bool:
     if wanted is False:
         return False
@@ -151,6 +165,38 @@ class _GraphChunk:
         self.graph.replay()
 
 
+class _PolicyGraph:
+    """The policy's one-token step (``feed`` of every row, greedy choice) captured as one CUDA
+    graph and replayed, for rollouts whose tool needs the host every step (search): the model's
+    dozens of kernel launches per token become one. Its state (``graph_state``) lives in static
+    tensors that the graph reads and writes back; the token fed is copied into a static input."""
+
+    def __init__(self, policy, batch: int, device: torch.device) -> None:
+        self.policy = policy
+        self.tok = torch.zeros(batch, dtype=torch.long, device=device)
+        self.graph: torch.cuda.CUDAGraph | None = None
+        self.choice: torch.Tensor | None = None
+
+    def _capture(self) -> None:
+        leaves, spec = torch.utils._pytree.tree_flatten(self.policy.graph_state)
+        static = [x.clone() for x in leaves]  # own storage: nothing outside aliases it
+        self.policy.graph_state = torch.utils._pytree.tree_unflatten(static, spec)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            choice = self.policy.feed(self.tok, None)
+            for s, new in zip(static, torch.utils._pytree.tree_flatten(self.policy.graph_state)[0]):
+                s.copy_(new)
+        self.policy.graph_state = torch.utils._pytree.tree_unflatten(static, spec)
+        self.graph, self.choice = graph, choice
+
+    def feed(self, tok: torch.Tensor, active: torch.Tensor | None) -> torch.Tensor:
+        if self.graph is None:
+            self._capture()  # recording, not running: the replay below does the work
+        self.tok.copy_(tok)
+        self.graph.replay()
+        return self.choice.clone()  # the next replay overwrites the graph's output
+
+
 def _output(content: list[int]) -> str:
     """The characters the agent wrote after [ANS] (content holds no second [ANS])."""
     return vocab.text_of(content[content.index(vocab.ANS) + 1:]) if vocab.ANS in content else ""
@@ -178,8 +224,9 @@ def rollout(
     ``cuda_graphs``: replay each run of ``sync_every`` steps (policy step, env and tool logic) as
     one captured CUDA graph. None (default) uses graphs where they apply: a CUDA policy that
     exposes ``graph_state`` (see ``toolenv.policy``) and a tool with no host work per step
-    (pointer, calculator, no tool); True demands them (error if they do not apply); False
-    never uses them. Results are the same either way (tested on GPU). ``compile_env``: fuse the
+    (pointer, calculator, no tool); with a host tool (search), the policy's step alone is
+    replayed as a graph and the env half runs eagerly (``policy_graph_apply``). True demands
+    whole-step graphs (error if they do not apply); False never uses graphs. Results are the same either way (tested on GPU). ``compile_env``: fuse the
     env and tool half of each step with ``torch.compile`` (fewer, larger kernels; compiles once
     per process and batch shape). ``fused_env``: run the env and tool half of each step as one
     Triton kernel (``toolenv.fused_env``: pointer, calculator, no tool; needs CUDA and triton).
@@ -270,6 +317,9 @@ def rollout(
     policy.start(B)
     graphs = _use_graphs(cuda_graphs, policy, tool, dev)
     chunk = _GraphChunk(advance, c, rows, rec, policy, sync_every) if graphs else None
+    step_graph = None
+    if cuda_graphs is None and not graphs and not tool.host_free and policy_graph_apply(policy, dev) is None:
+        step_graph = _PolicyGraph(policy, B, dev)
     if chunk is not None:  # size the buffers for the whole rollout up front: one capture, not one per widening
         most = int(limits.max())  # memory grows by at most one token per agent step
         if B * (pmax + most) * 8 <= _PREALLOCATE_BYTES:
@@ -287,7 +337,11 @@ def rollout(
             rec["ctx"], rec["roles"] = _widen(rec["ctx"], t + sync_every + 1), _widen(rec["roles"], t + sync_every + 1)
         if chunk is not None and t > 0:
             chunk.run()
-        elif chunk is not None:  # the first chunk runs eagerly on a side stream: it warms up kernels,
+        elif step_graph is not None and t > 0:
+            for _ in range(sync_every):
+                tok = env()
+                c["choice"] = step_graph.feed(tok, None)
+        elif chunk is not None or step_graph is not None:  # the first chunk runs eagerly on a side stream: it warms up kernels,
             side = torch.cuda.Stream(dev)  # library handles and allocators before any capture
             side.wait_stream(torch.cuda.current_stream(dev))
             with torch.cuda.stream(side):

@@ -16,6 +16,10 @@
 #                 LSTM, Mamba-2 `small`); Hanoi baselines and seed 1 of the extra tasks; Mamba-1 on
 #                 sorting and code tracing after its build (it ran as `next`, commit 49f2341)
 #   next        - the plan for the lease after session 6 (see the case below)
+#   session7    - (session 7, nvidia-h200-x2: two GPUs) the logical graph again, its labels now of one
+#                 width: GRU, Mamba-2, LSTM seed 0 on GPU 0 and seed 1 on GPU 1, scored on the GPU
+#                 (policy step in a CUDA graph, 4 lengths per batch); Mamba-1 seed 0 after its build;
+#                 scripts/ddp_check.py (1 GPU vs 2 GPUs); seed 1 of the extra tasks on GPU 0
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -24,9 +28,9 @@ export PYTHONUNBUFFERED=1 PYTHONPATH=/tmp/site
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT" runs/paper
 
-q() {  # q TAG ARGS...: one background queue of scripts/paper_runs.py
+q() {  # q TAG ARGS...: one background queue of scripts/paper_runs.py (on GPU $GPU when set)
   local tag=$1; shift
-  setsid nohup python3 scripts/paper_runs.py --runs runs/paper --board runs/paper/board --tag "$tag-" \
+  setsid nohup env ${GPU:+CUDA_VISIBLE_DEVICES=$GPU} python3 scripts/paper_runs.py --runs runs/paper --board runs/paper/board --tag "$tag-" \
     --deadline 1200 "$@" >> "runs/paper/$tag.log" 2>&1 < /dev/null &
   echo "queue $tag: pid $!"
 }
@@ -43,7 +47,8 @@ build_then() {  # build_then TAG ARGS...: the compiled Mamba-1 build in the back
 pack() {  # $OUT takes 8 files: entries and logs, the small models' weights together, one per large model
   tail -n 4 runs/paper/*.log | grep -v "^$" | tail -n 70
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
-  tar czf "$OUT/paper.tgz" runs/paper/board runs/paper/*.log runs/paper/*.json 2>/dev/null
+  tar czf "$OUT/paper.tgz" runs/paper/board runs/paper/*.log runs/paper/*.json runs/paper/ddp/ddp_check.json \
+    2>/dev/null
   local small=()
   for d in runs/paper/*-s[0-9]; do
     [ -f "$d/model.safetensors" ] || continue
@@ -101,6 +106,18 @@ next)  # after session 6: seed 1 of the logical graph (GRU, Mamba-2, LSTM) and M
     --seeds 0,1 --device cuda --jobs 2 --kernels
   sleep 60; tail -n 3 runs/paper/*.log
   ;;
+session7)  # two GPUs: the logical graph with labels of one width (every test set changed), both seeds
+  begin
+  nvidia-smi -L
+  rm -f runs/paper/board/logical_graph-*  # not skipped: the task's labels changed after session 6
+  setsid nohup python3 scripts/ddp_check.py --gpus 2 --out runs/paper/ddp > runs/paper/ddp.log 2>&1 < /dev/null &
+  GPU=0 q graph0 --plan table --tasks logical_graph --backbones gru,mamba2,lstm --seeds 0 --device cuda --jobs 3 --kernels
+  GPU=1 q graph1 --plan table --tasks logical_graph --backbones gru,mamba2,lstm --seeds 1 --device cuda --jobs 3 --kernels
+  GPU=1 build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0 --jobs 1
+  GPU=0 q extra --plan extra --tasks sorting,code_tracing --backbones mamba2,gru,lstm,transformer --seeds 0,1 \
+    --device cuda --jobs 1 --kernels
+  sleep 60; tail -n 3 runs/paper/*.log
+  ;;
 after-build)
   python3 scripts/build_cuda_wheels.py .whl /tmp/wheels --skip-causal-conv1d --jobs 8 2>&1 \
     | grep -v -E "^\s*(copying|adding|creating)" | tail -n 8
@@ -134,5 +151,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|build_cuda_wheels" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
