@@ -121,7 +121,9 @@ def commands(run: Run, args) -> list[list[str]]:
     train = [*cli, "train", "--config", str(cfg_path), "--out", str(ckpt)]
     board = Path(args.board) / (f"{run.id}-{run.plan}.json" if run.plan == "beyond" else f"{run.id}.json")
     name = f"{run.backbone}-{run.size}" + ("" if run.regime == "interactive" else f"-{run.regime}")
-    together = TASKS[run.task].get("gpu_together") if args.device.startswith("cuda") else None
+    # not for Transformers: their KV caches grow with the episode (64 rows of 400k tokens at 1,000 gates)
+    fixed_state = run.backbone not in ("transformer", "swa-transformer")
+    together = TASKS[run.task].get("gpu_together") if args.device.startswith("cuda") and fixed_state else None
     batching = (["--batch-size", str(run.episodes * together), "--together"] if together
                 else ["--batch-size", str(run.episodes), "--stop-at-zero"])
     evaluate = [*cli, "eval", str(ckpt), "--lengths", ",".join(map(str, run.lengths)), "--episodes",

@@ -20,6 +20,10 @@
 #                 width: GRU, Mamba-2, LSTM seed 0 on GPU 0 and seed 1 on GPU 1, scored on the GPU
 #                 (policy step in a CUDA graph, 4 lengths per batch); Mamba-1 seed 0 after its build;
 #                 scripts/ddp_check.py (1 GPU vs 2 GPUs); seed 1 of the extra tasks on GPU 0
+#   after7      - the plan for the lease after session 7 (two GPUs if lent, else GPU=0 for both):
+#                 Mamba-1 `small` on the logical graph alone on GPU 1 after its build (it ran out of
+#                 memory beside three runs), the Transformer's logical graph and Hanoi's remaining
+#                 runs on GPU 0
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -118,6 +122,15 @@ session7)  # two GPUs: the logical graph with labels of one width (every test se
     --device cuda --jobs 1 --kernels
   sleep 60; tail -n 3 runs/paper/*.log
   ;;
+after7)  # GPU 1: Mamba-1 (the paper's model) on the logical graph, both seeds, alone after the build;
+  # GPU 0 (or the only GPU): the Transformer on the logical graph, then Hanoi's Transformers and RNN seed 1
+  begin
+  G1=$([ "$(nvidia-smi -L | wc -l)" -ge 2 ] && echo 1 || echo 0)
+  GPU=$G1 build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0,1 --jobs 2
+  GPU=0 q graph-tf --plan table --tasks logical_graph --backbones transformer --seeds 0,1 --device cuda --jobs 2
+  GPU=0 q hanoi --plan table --tasks hanoi --backbones transformer,gru,lstm --seeds 0,1 --device cuda --jobs 2 --kernels
+  sleep 60; tail -n 3 runs/paper/*.log
+  ;;
 after-build)
   python3 scripts/build_cuda_wheels.py .whl /tmp/wheels --skip-causal-conv1d --jobs 8 2>&1 \
     | grep -v -E "^\s*(copying|adding|creating)" | tail -n 8
@@ -151,5 +164,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|build_cuda_wheels" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
