@@ -13,6 +13,7 @@ import torch
 import toolenv
 from agents.builder import build_backbone
 from agents.lm_agent import LMAgent
+from agents.teacher_forced import TeacherForcedLM
 from toolenv import rollout as rollout_module
 from toolenv import vocab
 from toolenv.errors import ToolEnvError
@@ -76,35 +77,6 @@ def test_graph_rollouts_of_the_oracle_win_every_episode(task_name):
     graph = rollout(OraclePolicy(task, problems, device=DEV), task, problems, record=True, cuda_graphs=True)
     assert all(r.correct for r in graph)
     assert fields(graph) == fields(eager)
-
-
-class TeacherForcedLM(LMAgent):
-    """An LM whose state runs on every token while its choice is the teacher's, so that episodes
-    follow the oracle (real searches: host work between the replays of the policy's step). A
-    running hash of the model's own greedy choices (``digest``) shows its steps were the same."""
-
-    def __init__(self, backbone, task, problems):
-        super().__init__(backbone)
-        self.teacher = OraclePolicy(task, problems, device=self.device)
-
-    def start(self, batch_size: int) -> None:
-        super().start(batch_size)
-        self.teacher.start(batch_size)
-        self.digest = torch.zeros(batch_size, dtype=torch.long, device=self.device)
-
-    def feed(self, tokens, active):
-        self._consume(tokens, active)
-        self.digest = (self.digest * 1_000_003 + self.choose(self.logits)) % 2_147_483_647
-        return self.teacher.feed(tokens, torch.ones_like(tokens, dtype=torch.bool))
-
-    @property
-    def graph_state(self):
-        return (super().graph_state, self.teacher.pos, self.digest)
-
-    @graph_state.setter
-    def graph_state(self, value):
-        LMAgent.graph_state.fset(self, value[0])
-        self.teacher.pos, self.digest = value[1], value[2]
 
 
 @pytest.mark.parametrize("name", ["mamba", "mamba2", "lstm", "gru"])
