@@ -189,7 +189,8 @@ class _PolicyGraph:
         self.policy.graph_state = torch.utils._pytree.tree_unflatten(static, spec)
         self.graph, self.choice = graph, choice
 
-    def feed(self, tok: torch.Tensor, active: torch.Tensor | None) -> torch.Tensor:
+    def feed(self, tok: torch.Tensor) -> torch.Tensor:
+        """Every row consumes ``tok``; the next greedy choice per row."""
         if self.graph is None:
             self._capture()  # recording, not running: the replay below does the work
         self.tok.copy_(tok)
@@ -340,7 +341,7 @@ def rollout(
         elif step_graph is not None and t > 0:
             for _ in range(sync_every):
                 tok = env()
-                c["choice"] = step_graph.feed(tok, None)
+                c["choice"] = step_graph.feed(tok)
         elif chunk is not None or step_graph is not None:  # the first chunk runs eagerly on a side stream: it warms up kernels,
             side = torch.cuda.Stream(dev)  # library handles and allocators before any capture
             side.wait_stream(torch.cuda.current_stream(dev))
