@@ -111,7 +111,7 @@ def evaluate(
     if max_steps is not None and max_steps < 1:
         raise ToolEnvError(f"max_steps must be positive, got {max_steps}")
     if together and stop_at_zero:
-        raise ToolEnvError("together plays every length at once: it cannot stop at a length that scores 0")
+        raise ToolEnvError("together plays several lengths per batch: it cannot stop at the first that scores 0")
     lengths = sorted(set(lengths))
     if not lengths:
         raise ToolEnvError("no lengths to evaluate")

@@ -227,9 +227,9 @@ def rollout(
     exposes ``graph_state`` (see ``toolenv.policy``) and a tool with no host work per step
     (pointer, calculator, no tool); with a host tool (search), the policy's step alone is
     replayed as a graph and the env half runs eagerly (``policy_graph_apply``). True demands
-    whole-step graphs (error if they do not apply); False never uses graphs. Results are the same either way (tested on GPU). ``compile_env``: fuse the
-    env and tool half of each step with ``torch.compile`` (fewer, larger kernels; compiles once
-    per process and batch shape). ``fused_env``: run the env and tool half of each step as one
+    whole-step graphs (error if they do not apply); False never uses graphs. Results are the
+    same either way (tested on GPU). ``compile_env``: fuse the env and tool half of each step
+    with ``torch.compile`` (fewer, larger kernels; compiles once per process and batch shape). ``fused_env``: run the env and tool half of each step as one
     Triton kernel (``toolenv.fused_env``: pointer, calculator, no tool; needs CUDA and triton).
     None (default) uses it where it applies, unless ``compile_env``; True demands it; False
     never uses it. Results are the same either way.
