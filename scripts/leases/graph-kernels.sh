@@ -24,6 +24,10 @@
 #                 Mamba-1 `small` on the logical graph alone on GPU 1 after its build (it ran out of
 #                 memory beside three runs), the Transformer's logical graph and Hanoi's remaining
 #                 runs on GPU 0
+#   session8    - (session 8, one H200) Mamba-1 `small` on the logical graph (seeds 0 and 1) after a
+#                 build on 14 cores; the Transformer's logical graph (seeds one after the other: ~45 GB
+#                 each); Mamba-2 seed 0 scored at 1,000 gates (its 10-500 entry resumed, checkpoint
+#                 carried); the search-rollout benchmark and the search-rollout gpu tests in the foreground
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -131,8 +135,22 @@ after7)  # GPU 1: Mamba-1 (the paper's model) on the logical graph, both seeds, 
   GPU=0 q hanoi --plan table --tasks hanoi --backbones transformer,gru,lstm --seeds 0,1 --device cuda --jobs 2 --kernels
   sleep 60; tail -n 3 runs/paper/*.log
   ;;
+session8)  # one GPU: the paper's Mamba on the logical graph, the Transformer on it, Mamba-2 s0 at 1,000 gates
+  begin
+  BUILD_JOBS=14 AFTER_TESTS=none build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0,1 --jobs 2
+  q graph-tf --plan table --tasks logical_graph --backbones transformer --seeds 0,1 --device cuda --jobs 1
+  # the carried checkpoint; its entry (10-500 gates) is resumed, so only 1,000 gates is played
+  setsid nohup python3 -m toolenv.cli eval runs/paper/logical_graph-mamba2-s0 --lengths 10,20,50,100,200,500,1000 \
+    --episodes 16 --batch-size 16 --device cuda --name mamba2-small-s0 \
+    --out runs/paper/board/logical_graph-mamba2-s0.json > runs/paper/mamba2-s0-1000.log 2>&1 < /dev/null &
+  timeout 300 python3 benchmarks/search_rollout.py --backbone mamba2 --size small --device cuda --lengths 20,100 \
+    --episodes 32 > runs/paper/search_rollout.log 2>&1; tail -n 12 runs/paper/search_rollout.log
+  timeout 200 python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_rollout_gpu.py -k "search and not mamba2 and not gru" \
+    > runs/paper/search_graph_test.log 2>&1; tail -n 5 runs/paper/search_graph_test.log
+  tail -n 3 runs/paper/*.log
+  ;;
 after-build)
-  python3 scripts/build_cuda_wheels.py .whl /tmp/wheels --skip-causal-conv1d --jobs 8 2>&1 \
+  python3 scripts/build_cuda_wheels.py .whl /tmp/wheels --skip-causal-conv1d --jobs "${BUILD_JOBS:-8}" 2>&1 \
     | grep -v -E "^\s*(copying|adding|creating)" | tail -n 8
   python3 -m pip install -q --no-index --no-deps --target /tmp/site-cuda /tmp/wheels/mamba_ssm-*.whl || exit 1
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
@@ -144,8 +162,8 @@ after-build)
   else
     q graph-ssm --plan table --tasks logical_graph,hanoi --backbones mamba --seeds 0,1 --device cuda --jobs 2 --kernels
   fi
-  python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_kernels_gpu.py tests/test_mamba_gpu.py \
-    > runs/paper/kernel_tests.log 2>&1
+  [ "${AFTER_TESTS:-}" = none ] || python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_kernels_gpu.py \
+    tests/test_mamba_gpu.py > runs/paper/kernel_tests.log 2>&1
   ;;
 kernel-tests)  # what the lease ran by hand once the build was there (12 passed, 129 s)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
@@ -161,8 +179,8 @@ throughput)  # training throughput of the paper presets on the kernels
 pack) pack ;;
 wait)
   until=${2:-500}
-  while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|build_cuda_wheels" > /dev/null; do sleep 10; done
+  while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|build_cuda_wheels|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
