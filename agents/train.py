@@ -196,9 +196,10 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             sched.step()
             step += 1
             tokens_seen += batch.tokens
+            loss_value = loss.item()  # waits for the device, so that the step's time holds its GPU work
             dt = time.perf_counter() - t0
             wall += dt
-            record: dict[str, float] = {"step": step, "loss": loss.item(), "lr": sched.get_last_lr()[0]}
+            record: dict[str, float] = {"step": step, "loss": loss_value, "lr": sched.get_last_lr()[0]}
             if cfg.val_every and cfg.val_episodes and step % cfg.val_every == 0 and step < cfg.steps and ddp.main:
                 t1 = time.perf_counter()
                 record["val_exact"] = validate(backbone, cfg, device)

@@ -61,6 +61,8 @@ pack() {  # $OUT takes 8 files: entries and logs, the small models' weights toge
   for d in runs/paper/*-s[0-9]; do
     [ -f "$d/model.safetensors" ] || continue
     local files=("$d/config.json" "$d/model.safetensors" "$d/train_log.json")
+    # unfinished (no entry yet): the optimizer's state too, so that a later lease resumes it (session 8 lost it)
+    [ -f "runs/paper/board/$(basename "$d").json" ] || [ ! -f "$d/trainer_state.pt" ] || files+=("$d/trainer_state.pt")
     if [ "$(stat -c %s "$d/model.safetensors")" -lt 2000000 ]; then small+=("${files[@]}")
     else tar czf "$OUT/ckpt-$(basename "$d").tgz" "${files[@]}"; fi  # an LSTM `small` is ~15 MB
   done
