@@ -28,6 +28,12 @@
 #                 build on 14 cores; the Transformer's logical graph (seeds one after the other: ~45 GB
 #                 each); Mamba-2 seed 0 scored at 1,000 gates (its 10-500 entry resumed, checkpoint
 #                 carried); the search-rollout benchmark and the search-rollout gpu tests in the foreground
+#   after8      - the plan for the lease after session 8: its Mamba-1 runs reached step 750 of 1,500
+#                 (the GPU shared four ways) and their optimizer state was not brought back, so again
+#                 from the start, alone on a GPU after the build; the search-rollout benchmark first
+#                 (GPU idle, 20 gates only: 100 gates did not finish in 300 s beside the runs); the
+#                 Transformer's seed 1 and Mamba-2 s0 at 1,000 gates (checkpoint carried) meanwhile;
+#                 with two GPUs, Hanoi's Transformers on GPU 0 too
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -151,6 +157,19 @@ session8)  # one GPU: the paper's Mamba on the logical graph, the Transformer on
     > runs/paper/search_graph_test.log 2>&1; tail -n 5 runs/paper/search_graph_test.log
   tail -n 3 runs/paper/*.log
   ;;
+after8)
+  begin
+  G1=$([ "$(nvidia-smi -L | wc -l)" -ge 2 ] && echo 1 || echo 0)
+  timeout 240 python3 benchmarks/search_rollout.py --backbone mamba2 --size small --device cuda --lengths 20 \
+    --episodes 32 > runs/paper/search_rollout.log 2>&1; tail -n 12 runs/paper/search_rollout.log
+  BUILD_JOBS=14 AFTER_TESTS=none GPU=$G1 build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0,1 --jobs 2
+  GPU=0 q graph-tf --plan table --tasks logical_graph --backbones transformer --seeds 1 --device cuda --jobs 1
+  setsid nohup env CUDA_VISIBLE_DEVICES=0 python3 -m toolenv.cli eval runs/paper/logical_graph-mamba2-s0 \
+    --lengths 10,20,50,100,200,500,1000 --episodes 16 --batch-size 16 --device cuda --name mamba2-small-s0 \
+    --out runs/paper/board/logical_graph-mamba2-s0.json > runs/paper/mamba2-s0-1000.log 2>&1 < /dev/null &
+  [ "$G1" = 1 ] && GPU=0 q hanoi --plan table --tasks hanoi --backbones transformer --seeds 0,1 --device cuda --jobs 2
+  sleep 30; tail -n 3 runs/paper/*.log
+  ;;
 after-build)
   python3 scripts/build_cuda_wheels.py .whl /tmp/wheels --skip-causal-conv1d --jobs "${BUILD_JOBS:-8}" 2>&1 \
     | grep -v -E "^\s*(copying|adding|creating)" | tail -n 8
@@ -184,5 +203,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|build_cuda_wheels|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
