@@ -30,10 +30,10 @@
 #                 carried); the search-rollout benchmark and the search-rollout gpu tests in the foreground
 #   after8      - the plan for the lease after session 8: its Mamba-1 runs reached step 750 of 1,500
 #                 (the GPU shared four ways) and their optimizer state was not brought back, so again
-#                 from the start, alone on a GPU after the build; the search-rollout benchmark first
+#                 from the start after the build, beside the Transformer's scoring only; the search-rollout benchmark first
 #                 (GPU idle, 20 gates only: 100 gates did not finish in 300 s beside the runs); the
-#                 Transformer's seed 1 and Mamba-2 s0 at 1,000 gates (checkpoint carried) meanwhile;
-#                 with two GPUs, Hanoi's Transformers on GPU 0 too
+#                 Transformer's seed 1 meanwhile; with two GPUs, Hanoi's Transformers and Mamba-2 s0
+#                 at 1,000 gates (checkpoint carried) on GPU 0 too (on one GPU they would slow Mamba-1)
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -58,7 +58,8 @@ build_then() {  # build_then TAG ARGS...: the compiled Mamba-1 build in the back
   AFTER_BUILD="$*" setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
 }
 
-pack() {  # $OUT takes 8 files: entries and logs, the small models' weights together, one per large model
+pack() {  # $OUT takes 8 files (64 MiB): entries and logs, the small models' weights together, one per
+  # large model (split in parts over 16 MiB); rejoin with `cat ckpt-X.tgz.part-* | tar xz`
   tail -n 4 runs/paper/*.log | grep -v "^$" | tail -n 70
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
   tar czf "$OUT/paper.tgz" runs/paper/board runs/paper/*.log runs/paper/*.json runs/paper/ddp/ddp_check.json \
@@ -67,10 +68,17 @@ pack() {  # $OUT takes 8 files: entries and logs, the small models' weights toge
   for d in runs/paper/*-s[0-9]; do
     [ -f "$d/model.safetensors" ] || continue
     local files=("$d/config.json" "$d/model.safetensors" "$d/train_log.json")
-    # unfinished (no entry yet): the optimizer's state too, so that a later lease resumes it (session 8 lost it)
-    [ -f "runs/paper/board/$(basename "$d").json" ] || [ ! -f "$d/trainer_state.pt" ] || files+=("$d/trainer_state.pt")
+    # training unfinished: its trainer state (weights, optimizer, step), so that a later lease resumes it
+    # (session 8 lost it); the weights file is left out then, the state holds the weights
+    if [ -f "$d/trainer_state.pt" ] && python3 -c "import json, sys; c = json.load(open(sys.argv[1])); \
+        sys.exit(c['step'] >= c['train_config']['steps'])" "$d/config.json"; then
+      files=("$d/config.json" "$d/trainer_state.pt" "$d/train_log.json")
+    fi
     if [ "$(stat -c %s "$d/model.safetensors")" -lt 2000000 ]; then small+=("${files[@]}")
     else tar czf "$OUT/ckpt-$(basename "$d").tgz" "${files[@]}"; fi  # an LSTM `small` is ~15 MB
+  done
+  for f in "$OUT"/ckpt-*.tgz; do  # the device tool brings files of <= 16 MiB: larger ones in parts
+    [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 16000000 ] && split -b 15M "$f" "$f.part-" && rm "$f"
   done
   [ ${#small[@]} -gt 0 ] && tar czf "$OUT/ckpt-small-models.tgz" "${small[@]}"
   ls -la "$OUT"
@@ -163,11 +171,14 @@ after8)
   timeout 240 python3 benchmarks/search_rollout.py --backbone mamba2 --size small --device cuda --lengths 20 \
     --episodes 32 > runs/paper/search_rollout.log 2>&1; tail -n 12 runs/paper/search_rollout.log
   BUILD_JOBS=14 AFTER_TESTS=none GPU=$G1 build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0,1 --jobs 2
+  # its training (~12 minutes) ends about when the build does; its scoring then shares the GPU with Mamba-1
   GPU=0 q graph-tf --plan table --tasks logical_graph --backbones transformer --seeds 1 --device cuda --jobs 1
-  setsid nohup env CUDA_VISIBLE_DEVICES=0 python3 -m toolenv.cli eval runs/paper/logical_graph-mamba2-s0 \
-    --lengths 10,20,50,100,200,500,1000 --episodes 16 --batch-size 16 --device cuda --name mamba2-small-s0 \
-    --out runs/paper/board/logical_graph-mamba2-s0.json > runs/paper/mamba2-s0-1000.log 2>&1 < /dev/null &
-  [ "$G1" = 1 ] && GPU=0 q hanoi --plan table --tasks hanoi --backbones transformer --seeds 0,1 --device cuda --jobs 2
+  if [ "$G1" = 1 ]; then  # a second GPU: Hanoi's Transformers and Mamba-2 s0 at 1,000 gates (checkpoint carried)
+    GPU=0 q hanoi --plan table --tasks hanoi --backbones transformer --seeds 0,1 --device cuda --jobs 2
+    setsid nohup env CUDA_VISIBLE_DEVICES=0 python3 -m toolenv.cli eval runs/paper/logical_graph-mamba2-s0 \
+      --lengths 10,20,50,100,200,500,1000 --episodes 16 --batch-size 16 --device cuda --name mamba2-small-s0 \
+      --out runs/paper/board/logical_graph-mamba2-s0.json > runs/paper/mamba2-s0-1000.log 2>&1 < /dev/null &
+  fi
   sleep 30; tail -n 3 runs/paper/*.log
   ;;
 after-build)
