@@ -182,12 +182,24 @@ after8)
   sleep 30; tail -n 3 runs/paper/*.log
   ;;
 after-build)
-  python3 scripts/build_cuda_wheels.py .whl /tmp/wheels --skip-causal-conv1d --jobs "${BUILD_JOBS:-8}" 2>&1 \
-    | grep -v -E "^\s*(copying|adding|creating)" | tail -n 8
-  python3 -m pip install -q --no-index --no-deps --target /tmp/site-cuda /tmp/wheels/mamba_ssm-*.whl || exit 1
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
-  # torch first: the extension links against torch's libc10.so (the lease's first try failed here)
-  python3 -c "import torch, selective_scan_cuda; print('selective_scan_cuda built')" || exit 1
+  # first the objects compiled on the CPU box (scripts/selective_scan_objects.py: one C++ file to compile here), else
+  # the whole build (~12 minutes); torch is imported first: the extension links against its libc10.so
+  objs=$(ls .whl/selective_scan_objects-*.tgz 2>/dev/null | tail -n 1)
+  # linked objects must pass Mamba-1's kernel tests (against the PyTorch paths) before any run uses them
+  if [ -n "$objs" ] && python3 scripts/selective_scan_objects.py link --sdist .whl/mamba_ssm-*.tar.gz --objects "$objs" \
+      --out /tmp/site-cuda && python3 -c "import torch, selective_scan_cuda; print('selective_scan_cuda linked')" \
+      && TOOLENV_REQUIRE_KERNELS=1 timeout 300 python3 -m pytest -q -m gpu -p no:cacheprovider -ra \
+      tests/test_kernels_gpu.py tests/test_mamba_gpu.py -k "not mamba2 and not Mamba2 and not chunk_scan and not rmsnorm" \
+      > runs/paper/linked_kernel_tests.log 2>&1; then
+    tail -n 3 runs/paper/linked_kernel_tests.log
+  else
+    [ -n "$objs" ] && { echo "linked selective_scan_cuda not usable: the whole build"; rm -f /tmp/site-cuda/selective_scan_cuda*; }
+    python3 scripts/build_cuda_wheels.py .whl /tmp/wheels --skip-causal-conv1d --jobs "${BUILD_JOBS:-8}" 2>&1 \
+      | grep -v -E "^\s*(copying|adding|creating)" | tail -n 8
+    python3 -m pip install -q --no-index --no-deps --target /tmp/site-cuda /tmp/wheels/mamba_ssm-*.whl || exit 1
+    python3 -c "import torch, selective_scan_cuda; print('selective_scan_cuda built')" || exit 1
+  fi
   if [ -n "${AFTER_BUILD:-}" ]; then  # the queue that needs Mamba-1's compiled kernel
     # shellcheck disable=SC2086  # word splitting wanted: AFTER_BUILD is "TAG ARGS..."
     q $AFTER_BUILD --device cuda --kernels
