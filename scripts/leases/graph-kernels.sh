@@ -25,15 +25,15 @@
 #                 memory beside three runs), the Transformer's logical graph and Hanoi's remaining
 #                 runs on GPU 0
 #   session8    - (session 8, one H200) Mamba-1 `small` on the logical graph (seeds 0 and 1) after a
-#                 build on 14 cores; the Transformer's logical graph (seeds one after the other: ~45 GB
-#                 each); Mamba-2 seed 0 scored at 1,000 gates (its 10-500 entry resumed, checkpoint
+#                 build on 14 cores; the Transformer's logical graph (seeds one after the other: 58 GB
+#                 were in use while one trained beside one scoring run); Mamba-2 seed 0 scored at 1,000 gates (its 10-500 entry resumed, checkpoint
 #                 carried); the search-rollout benchmark and the search-rollout gpu tests in the foreground
-#   after8      - the plan for the lease after session 8: its Mamba-1 runs reached step 750 of 1,500
-#                 (the GPU shared four ways) and their optimizer state was not brought back, so again
-#                 from the start after the build, beside the Transformer's scoring only; the search-rollout benchmark first
-#                 (GPU idle, 20 gates only: 100 gates did not finish in 300 s beside the runs); the
-#                 Transformer's seed 1 meanwhile; with two GPUs, Hanoi's Transformers and Mamba-2 s0
-#                 at 1,000 gates (checkpoint carried) on GPU 0 too (on one GPU they would slow Mamba-1)
+#   after8      - the plan for the lease after session 8 (Mamba-1 reached step 750 of 1,500 there, the GPU
+#                 shared four ways, and its optimizer state was not brought back): Mamba-1 on the
+#                 logical graph again, on the extension linked from .whl/'s objects (else built), alone
+#                 on a GPU or followed by the Transformer's seed 1 on one; the search-rollout benchmark
+#                 (20 gates: 100 did not finish in 300 s beside the runs); with two GPUs, Hanoi's
+#                 Transformers and Mamba-2 s0 at 1,000 gates (checkpoint carried) on GPU 0
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -168,18 +168,23 @@ session8)  # one GPU: the paper's Mamba on the logical graph, the Transformer on
 after8)
   begin
   G1=$([ "$(nvidia-smi -L | wc -l)" -ge 2 ] && echo 1 || echo 0)
-  timeout 240 python3 benchmarks/search_rollout.py --backbone mamba2 --size small --device cuda --lengths 20 \
-    --episodes 32 > runs/paper/search_rollout.log 2>&1; tail -n 12 runs/paper/search_rollout.log
-  BUILD_JOBS=14 AFTER_TESTS=none GPU=$G1 build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0,1 --jobs 2
-  # its training (~12 minutes) ends about when the build does; its scoring then shares the GPU with Mamba-1
-  GPU=0 q graph-tf --plan table --tasks logical_graph --backbones transformer --seeds 1 --device cuda --jobs 1
-  if [ "$G1" = 1 ]; then  # a second GPU: Hanoi's Transformers and Mamba-2 s0 at 1,000 gates (checkpoint carried)
+  if [ "$G1" = 1 ]; then  # GPU 1: Mamba-1 alone; GPU 0: the Transformer's seed 1, Hanoi's Transformers, Mamba-2 s0
+    BUILD_JOBS=14 AFTER_TESTS=none GPU=1 build_then lg-mamba --plan table --tasks logical_graph --backbones mamba \
+      --seeds 0,1 --jobs 2
+    GPU=0 q graph-tf --plan table --tasks logical_graph --backbones transformer --seeds 1 --device cuda --jobs 1
     GPU=0 q hanoi --plan table --tasks hanoi --backbones transformer --seeds 0,1 --device cuda --jobs 2
     setsid nohup env CUDA_VISIBLE_DEVICES=0 python3 -m toolenv.cli eval runs/paper/logical_graph-mamba2-s0 \
       --lengths 10,20,50,100,200,500,1000 --episodes 16 --batch-size 16 --device cuda --name mamba2-small-s0 \
       --out runs/paper/board/logical_graph-mamba2-s0.json > runs/paper/mamba2-s0-1000.log 2>&1 < /dev/null &
+  else  # one GPU: Mamba-1's two seeds first, then the Transformer's seed 1 (session 8: 130 GB in use
+    # with Mamba-1's two seeds training beside two scoring runs; a third training run may not fit)
+    BUILD_JOBS=14 AFTER_TESTS=none build_then lg --plan table --tasks logical_graph --backbones mamba,transformer \
+      --seeds 0,1 --jobs 2
   fi
-  sleep 30; tail -n 3 runs/paper/*.log
+  # the benchmark while the extension links (or builds) on the CPU
+  timeout 240 python3 benchmarks/search_rollout.py --backbone mamba2 --size small --device cuda --lengths 20 \
+    --episodes 32 > runs/paper/search_rollout.log 2>&1; tail -n 12 runs/paper/search_rollout.log
+  tail -n 3 runs/paper/*.log
   ;;
 after-build)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
