@@ -26,8 +26,9 @@
 #                 runs on GPU 0
 #   session8    - (session 8, one H200) Mamba-1 `small` on the logical graph (seeds 0 and 1) after a
 #                 build on 14 cores; the Transformer's logical graph (seeds one after the other: 58 GB
-#                 were in use while one trained beside one scoring run); Mamba-2 seed 0 scored at 1,000 gates (its 10-500 entry resumed, checkpoint
-#                 carried); the search-rollout benchmark and the search-rollout gpu tests in the foreground
+#                 were in use while one trained beside one scoring run); Mamba-2 seed 0 scored at
+#                 1,000 gates (its 10-500 entry resumed, checkpoint carried); the search-rollout
+#                 benchmark and the search-rollout gpu tests in the foreground
 #   after8      - the plan for the lease after session 8 (Mamba-1 reached step 750 of 1,500 there, the GPU
 #                 shared four ways, and its optimizer state was not brought back): Mamba-1 on the
 #                 logical graph again, on the extension linked from .whl/'s objects (else built), alone
@@ -188,8 +189,8 @@ after8)
   ;;
 after-build)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
-  # first the objects compiled on the CPU box (scripts/selective_scan_objects.py: one C++ file to compile here), else
-  # the whole build (~12 minutes); torch is imported first: the extension links against its libc10.so
+  # first the objects compiled on the CPU box (scripts/selective_scan_objects.py: one C++ file to compile
+  # here), else the whole build (~12 minutes); torch is imported first: the extension links against libc10.so
   objs=$(ls .whl/selective_scan_objects-*.tgz 2>/dev/null | tail -n 1)
   # linked objects must pass Mamba-1's kernel tests (against the PyTorch paths) before any run uses them
   if [ -n "$objs" ] && python3 scripts/selective_scan_objects.py link --sdist .whl/mamba_ssm-*.tar.gz --objects "$objs" \
@@ -228,7 +229,7 @@ throughput)  # training throughput of the paper presets on the kernels
 pack) pack ;;
 wait)
   until=${2:-500}
-  while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|build_cuda_wheels|toolenv.cli eval" > /dev/null; do sleep 10; done
+  while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
 *) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
