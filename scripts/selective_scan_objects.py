@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -100,11 +101,13 @@ def link(args) -> None:
     major, minor = torch.cuda.get_device_capability()
     if f"{major}{minor}" != manifest["arch"]:
         sys.exit(f"objects are for sm_{manifest['arch']}, this GPU is sm_{major}{minor}")
+    os.environ.setdefault("TORCH_CUDA_ARCH_LIST", f"{major}.{minor}")  # no CUDA file is compiled here, but
+    # load() asks for the list (and fails on an empty one where no GPU is visible: the CPU box's rehearsal)
     t0 = time.time()
     build = work / "build"
     build.mkdir()
     load(name="selective_scan_cuda", sources=[str(src / "selective_scan.cpp")], extra_include_paths=[str(src)],
-         extra_cflags=["-O3", "-std=c++17"], extra_ldflags=[str(p) for p in sorted((work / "objects").glob("*.o"))],
+         extra_cflags=["-O3"], extra_ldflags=[str(p) for p in sorted((work / "objects").glob("*.o"))],
          build_directory=str(build), with_cuda=True, verbose=False)
     args.out.mkdir(parents=True, exist_ok=True)
     (so,) = build.glob("selective_scan_cuda*.so")
