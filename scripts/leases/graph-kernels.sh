@@ -177,7 +177,7 @@ after8)
     setsid nohup env CUDA_VISIBLE_DEVICES=0 python3 -m toolenv.cli eval runs/paper/logical_graph-mamba2-s0 \
       --lengths 10,20,50,100,200,500,1000 --episodes 16 --batch-size 16 --device cuda --name mamba2-small-s0 \
       --out runs/paper/board/logical_graph-mamba2-s0.json > runs/paper/mamba2-s0-1000.log 2>&1 < /dev/null &
-  else  # one GPU: Mamba-1's two seeds first, then the Transformer's seed 1 (session 8: 130 GB in use
+  else  # one GPU: Mamba-1's two seeds first, then the Transformer's seed 1 (session 8: 133,130 MiB in use
     # with Mamba-1's two seeds training beside two scoring runs; a third training run may not fit)
     BUILD_JOBS=14 AFTER_TESTS=none build_then lg --plan table --tasks logical_graph --backbones mamba,transformer \
       --seeds 0,1 --jobs 2
