@@ -35,6 +35,11 @@
 #                 on a GPU or followed by the Transformer's seed 1 on one; the search-rollout benchmark
 #                 (20 gates: 100 did not finish in 300 s beside the runs); with two GPUs, Hanoi's
 #                 Transformers and Mamba-2 s0 at 1,000 gates (checkpoint carried) on GPU 0
+#   after9      - the plan for the lease after session 9 (Mamba-1's logical graph, the Transformer's seed 1,
+#                 Hanoi's Transformers and Mamba-2 s0 at 1,000 gates ran there, as after8): the search-rollout
+#                 benchmark first, on an idle GPU; then Hanoi's GRU and LSTM seed 1 and the LSTM s0 at 12 disks
+#                 (its entry resumed, checkpoint carried) on GPU 1, seed 1 of sorting and code tracing for the
+#                 RNNs and the Transformer (and Mamba-2's code tracing) on GPU 0
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -187,6 +192,22 @@ after8)
     --episodes 32 > runs/paper/search_rollout.log 2>&1; tail -n 12 runs/paper/search_rollout.log
   tail -n 3 runs/paper/*.log
   ;;
+after9)  # carry [".whl", "runs/paper/hanoi-lstm-s0"]
+  begin
+  # the benchmark alone on the GPU (sessions 8 and 9 ran it beside training runs: no figure in 240-300 s)
+  timeout 200 python3 benchmarks/search_rollout.py --backbone mamba2 --size small --device cuda --lengths 20 \
+    --episodes 32 > runs/paper/search_rollout.log 2>&1; tail -n 12 runs/paper/search_rollout.log
+  G1=$([ "$(nvidia-smi -L | wc -l)" -ge 2 ] && echo 1 || echo 0)
+  GPU=$G1 q hanoi --plan table --tasks hanoi --backbones gru,lstm --seeds 1 --device cuda --jobs 2
+  # the LSTM's entry holds 6-11 disks: as a partial file, its evaluation plays 12 disks only
+  cp leaderboards/paper/hanoi-lstm-s0.json runs/paper/board/hanoi-lstm-s0.json.partial-lstm-small-s0-interactive.json
+  setsid nohup env CUDA_VISIBLE_DEVICES=$G1 python3 -m toolenv.cli eval runs/paper/hanoi-lstm-s0 \
+    --lengths 6,7,8,9,10,11,12 --episodes 16 --batch-size 16 --device cuda --stop-at-zero --name lstm-small-s0 \
+    --out runs/paper/board/hanoi-lstm-s0.json > runs/paper/hanoi-lstm-s0-12.log 2>&1 < /dev/null &
+  GPU=0 q extra --plan extra --tasks sorting,code_tracing --backbones gru,lstm,transformer,mamba2 --seeds 1 \
+    --device cuda --jobs 3 --kernels
+  sleep 30; tail -n 3 runs/paper/*.log
+  ;;
 after-build)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
   # first the objects compiled on the CPU box (scripts/selective_scan_objects.py: one C++ file to compile
@@ -232,5 +253,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
