@@ -228,3 +228,27 @@ def test_together_plays_all_lengths_in_shared_batches_with_the_same_results(tmp_
     assert lb.load(out) == [joint]
     with pytest.raises(ToolEnvError, match="together"):
         evaluate(WrongFromLength3(), "addition", [1, 2], 4, meta=META, progress=False, together=True, stop_at_zero=True)
+
+
+def test_cli_extend_plays_only_the_lengths_an_entry_lacks(tmp_path, capsys):
+    """`toolenv eval --extend`: a finished entry gains longer lengths without re-measuring the
+    ones it holds (session 9 re-scored 10-500 gates for 1,400 s to add 1,000 without it)."""
+    from agents.train import TrainConfig, train
+    from toolenv.cli import main
+
+    ckpt, out = str(tmp_path / "ckpt"), str(tmp_path / "board.json")
+    train(TrainConfig(tasks=[{"name": "addition", "max_length": 2}], backbone="gru", size="tiny", steps=1,
+                      batch_size=2, val_every=0, val_episodes=0, out_dir=ckpt), progress=False)
+    common = ["--episodes", "2", "--batch-size", "2", "--name", "g", "--out", out]
+    assert main(["eval", ckpt, "--lengths", "1,2", "--extend", *common]) == 2  # nothing to extend yet
+    assert "holds no entry of g on addition" in " ".join(capsys.readouterr().err.split())  # rich wraps lines
+    assert main(["eval", ckpt, "--lengths", "1", *common]) == 0
+    first = lb.load(out)[0].results[0]
+    assert main(["eval", ckpt, "--lengths", "1,3", "--extend", *common]) == 0
+    [extended] = lb.load(out)
+    assert [r.length for r in extended.results] == [1, 3] and extended.results[0] == first  # kept, not replayed
+    assert not list(tmp_path.glob("*.partial-*"))
+    assert main(["eval", ckpt, "--lengths", "1", "--episodes", "3", "--batch-size", "2", "--name", "g", "--out", out,
+                 "--extend"]) == 2  # other settings: refused, as for a resumed evaluation
+    assert "other settings (evaluation)" in " ".join(capsys.readouterr().err.split())
+    assert not list(tmp_path.glob("*.partial-*")) and lb.load(out) == [extended]

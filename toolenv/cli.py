@@ -137,6 +137,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    import os
     import shlex
 
     from agents.checkpoint import load_agent, read_info
@@ -159,12 +160,22 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         "command": "toolenv " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "device": str(agent.device),
     }
     partial = f"{args.out}.partial-{name}-{regime}.json"
-    entry = evaluate(agent, task, args.lengths, args.episodes, seed=args.seed, regime=regime,
-                     batch_size=args.batch_size, out=partial, meta=meta, stop_at_zero=args.stop_at_zero,
-                     together=args.together)
+    seeded = args.extend and not os.path.exists(partial)
+    if seeded:  # the finished entry becomes the file to resume
+        held = [e for e in (lb.load(args.out) if os.path.exists(args.out) else [])
+                if (e.agent.name, e.task, e.regime) == (name, task, regime)]
+        if not held:
+            raise ToolEnvError(f"--extend: {args.out} holds no entry of {name} on {task} ({regime}) to extend")
+        lb.save(partial, held[0])
+    try:
+        entry = evaluate(agent, task, args.lengths, args.episodes, seed=args.seed, regime=regime,
+                         batch_size=args.batch_size, out=partial, meta=meta, stop_at_zero=args.stop_at_zero,
+                         together=args.together)
+    except ToolEnvError:
+        if seeded and lb.load(partial) == held[:1]:
+            os.remove(partial)  # refused before measuring anything: leave no copy behind
+        raise
     lb.upsert(args.out, entry)
-    import os
-
     os.remove(partial)
     from rich.markdown import Markdown
 
@@ -297,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="play batch-size/episodes lengths at a time in shared batches (GPU: a batch costs its "
                         "longest episode's steps); not with --stop-at-zero")
     p.add_argument("--out", default="leaderboards/results.json", help="leaderboard file to add the entry to")
+    p.add_argument("--extend", action="store_true",
+                   help="keep the lengths this agent's entry in --out already holds and play only the others "
+                        "(same settings required); without it an entry is measured afresh")
     p.set_defaults(func=_cmd_eval)
 
     p = sub.add_parser("leaderboard", help="merge leaderboards/*.json into a Markdown table and plots")

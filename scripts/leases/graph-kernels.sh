@@ -199,11 +199,10 @@ after9)  # carry [".whl", "runs/paper/hanoi-lstm-s0"]
     --episodes 32 > runs/paper/search_rollout.log 2>&1; tail -n 12 runs/paper/search_rollout.log
   G1=$([ "$(nvidia-smi -L | wc -l)" -ge 2 ] && echo 1 || echo 0)
   GPU=$G1 q hanoi --plan table --tasks hanoi --backbones gru,lstm --seeds 1 --device cuda --jobs 2
-  # the LSTM's entry holds 6-11 disks: as a partial file, its evaluation plays 12 disks only
-  cp leaderboards/paper/hanoi-lstm-s0.json runs/paper/board/hanoi-lstm-s0.json.partial-lstm-small-s0-interactive.json
+  # the LSTM's entry holds 6-11 disks (begin copied it): --extend plays 12 disks only
   setsid nohup env CUDA_VISIBLE_DEVICES=$G1 python3 -m toolenv.cli eval runs/paper/hanoi-lstm-s0 \
     --lengths 6,7,8,9,10,11,12 --episodes 16 --batch-size 16 --device cuda --stop-at-zero --name lstm-small-s0 \
-    --out runs/paper/board/hanoi-lstm-s0.json > runs/paper/hanoi-lstm-s0-12.log 2>&1 < /dev/null &
+    --out runs/paper/board/hanoi-lstm-s0.json --extend > runs/paper/hanoi-lstm-s0-12.log 2>&1 < /dev/null &
   GPU=0 q extra --plan extra --tasks sorting,code_tracing --backbones gru,lstm,transformer,mamba2 --seeds 1 \
     --device cuda --jobs 3 --kernels
   sleep 30; tail -n 3 runs/paper/*.log
