@@ -27,7 +27,8 @@
 #   session8    - (session 8, one H200) Mamba-1 `small` on the logical graph (seeds 0 and 1) after a
 #                 build on 14 cores; the Transformer's logical graph (seeds one after the other: 58 GB
 #                 were in use while one trained beside one scoring run); Mamba-2 seed 0 scored at
-#                 1,000 gates (its 10-500 entry resumed, checkpoint carried); the search-rollout
+#                 1,000 gates (checkpoint carried; every length re-scored: a finished entry is not resumed
+#                 without --extend, found in session 9); the search-rollout
 #                 benchmark and the search-rollout gpu tests in the foreground
 #   after8      - the plan for the lease after session 8 (Mamba-1 reached step 750 of 1,500 there, the GPU
 #                 shared four ways, and its optimizer state was not brought back): Mamba-1 on the
@@ -161,7 +162,7 @@ session8)  # one GPU: the paper's Mamba on the logical graph, the Transformer on
   begin
   BUILD_JOBS=14 AFTER_TESTS=none build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0,1 --jobs 2
   q graph-tf --plan table --tasks logical_graph --backbones transformer --seeds 0,1 --device cuda --jobs 1
-  # the carried checkpoint; its entry (10-500 gates) is resumed, so only 1,000 gates is played
+  # the carried checkpoint (meant to resume its 10-500 entry; without --extend, which came later, it re-scores them)
   setsid nohup python3 -m toolenv.cli eval runs/paper/logical_graph-mamba2-s0 --lengths 10,20,50,100,200,500,1000 \
     --episodes 16 --batch-size 16 --device cuda --name mamba2-small-s0 \
     --out runs/paper/board/logical_graph-mamba2-s0.json > runs/paper/mamba2-s0-1000.log 2>&1 < /dev/null &
