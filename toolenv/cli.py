@@ -162,8 +162,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     partial = f"{args.out}.partial-{name}-{regime}.json"
     seeded = args.extend and not os.path.exists(partial)
     if seeded:  # the finished entry becomes the file to resume
+        seed = meta["training"]["seed"] if meta["training"] else None  # LeaderboardEntry.key()'s identity
         held = [e for e in (lb.load(args.out) if os.path.exists(args.out) else [])
-                if (e.agent.name, e.task, e.regime) == (name, task, regime)]
+                if e.key() == (task, regime, name, seed)]
         if not held:
             raise ToolEnvError(f"--extend: {args.out} holds no entry of {name} on {task} ({regime}) to extend")
         lb.save(partial, held[0])
