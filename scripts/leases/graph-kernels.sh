@@ -41,6 +41,11 @@
 #                 benchmark first, on an idle GPU; then Hanoi's GRU and LSTM seed 1 and the LSTM s0 at 12 disks
 #                 (its entry resumed, checkpoint carried) on GPU 1, seed 1 of sorting and code tracing for the
 #                 RNNs and the Transformer (and Mamba-2's code tracing) on GPU 0
+#   after10     - (session 10; its checkout had lost every ignored file: no checkpoints, .whl/ refetched by
+#                 scripts/device_wheels.sh, no compiled Mamba-1 objects) GPU 1: Hanoi's GRU and LSTM seed 1 and
+#                 the Transformer's Hanoi at its own recipe (scripts/paper_runs.py: 1,600 steps at lr 3e-4; the old
+#                 entries are left out of the board so that it runs); GPU 0: the search-rollout benchmark alone
+#                 (200 s), then seed 1 of sorting and code tracing for GRU, LSTM, Transformer and Mamba-2
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -72,7 +77,8 @@ pack() {  # $OUT takes 8 files (64 MiB): entries and logs, the small models' wei
   tar czf "$OUT/paper.tgz" runs/paper/board runs/paper/*.log runs/paper/*.json runs/paper/ddp/ddp_check.json \
     2>/dev/null
   local small=()
-  for d in runs/paper/*-s[0-9]; do
+  # PACK_ONLY=GLOB (e.g. "hanoi-*"): only those runs' weights, where more than 8 files would come back
+  for d in runs/paper/${PACK_ONLY:-*}-s[0-9]; do
     [ -f "$d/model.safetensors" ] || continue
     local files=("$d/config.json" "$d/model.safetensors" "$d/train_log.json")
     # training unfinished: its trainer state (weights, optimizer, step), so that a later lease resumes it
@@ -208,6 +214,19 @@ after9)  # carry [".whl", "runs/paper/hanoi-lstm-s0"]
     --device cuda --jobs 3 --kernels
   sleep 30; tail -n 3 runs/paper/*.log
   ;;
+after10)  # carry [".whl"]
+  begin
+  rm -f runs/paper/board/hanoi-transformer-s[01].json  # session 9's lr-1e-3 entries: this recipe replaces them
+  G1=$([ "$(nvidia-smi -L | wc -l)" -ge 2 ] && echo 1 || echo 0)
+  GPU=$G1 q hanoi --plan table --tasks hanoi --backbones gru,lstm --seeds 1 --device cuda --jobs 2
+  GPU=$G1 q hanoi-tf --plan table --tasks hanoi --backbones transformer --seeds 0,1 --device cuda --jobs 2
+  # the benchmark alone on GPU 0 (sessions 8 and 9 ran it beside training runs: no figure in 240-300 s)
+  CUDA_VISIBLE_DEVICES=0 timeout 200 python3 benchmarks/search_rollout.py --backbone mamba2 --size small --device cuda \
+    --lengths 20 --episodes 32 > runs/paper/search_rollout.log 2>&1; tail -n 12 runs/paper/search_rollout.log
+  GPU=0 q extra --plan extra --tasks sorting,code_tracing --backbones gru,lstm,transformer,mamba2 --seeds 1 \
+    --device cuda --jobs 4 --kernels
+  sleep 20; tail -n 3 runs/paper/*.log
+  ;;
 after-build)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
   # first the objects compiled on the CPU box (scripts/selective_scan_objects.py: one C++ file to compile
@@ -253,5 +272,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
