@@ -70,14 +70,16 @@ build_then() {  # build_then TAG ARGS...: the compiled Mamba-1 build in the back
   AFTER_BUILD="$*" setsid nohup bash "$0" after-build >> runs/paper/build.log 2>&1 < /dev/null &
 }
 
-pack() {  # $OUT takes 8 files (64 MiB): entries and logs, the small models' weights together, one per
-  # large model (split in parts over 16 MiB); rejoin with `cat ckpt-X.tgz.part-* | tar xz`
+pack() {  # $OUT brings back at most 8 files of <= 16 MiB, 64 MiB in all: the entries and logs first
+  # (paper.tgz), then the small models' weights together, then one large model at a time (split in parts
+  # over 16 MiB) while both limits hold; the rest is named, not packed (session 10's first call packed
+  # 21 files and paper.tgz was among those left behind). Rejoin parts with `cat ckpt-X.tgz.part-* | tar xz`
   tail -n 4 runs/paper/*.log | grep -v "^$" | tail -n 70
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
   tar czf "$OUT/paper.tgz" runs/paper/board runs/paper/*.log runs/paper/*.json runs/paper/ddp/ddp_check.json \
     2>/dev/null
-  local small=()
-  # PACK_ONLY=GLOB (e.g. "hanoi-*"): only those runs' weights, where more than 8 files would come back
+  local small=() large=()
+  # PACK_ONLY=GLOB (e.g. "hanoi-*"): only those runs' weights
   for d in runs/paper/${PACK_ONLY:-*}-s[0-9]; do
     [ -f "$d/model.safetensors" ] || continue
     local files=("$d/config.json" "$d/model.safetensors" "$d/train_log.json")
@@ -88,12 +90,23 @@ pack() {  # $OUT takes 8 files (64 MiB): entries and logs, the small models' wei
       files=("$d/config.json" "$d/trainer_state.pt" "$d/train_log.json")
     fi
     if [ "$(stat -c %s "$d/model.safetensors")" -lt 2000000 ]; then small+=("${files[@]}")
-    else tar czf "$OUT/ckpt-$(basename "$d").tgz" "${files[@]}"; fi  # an LSTM `small` is ~15 MB
-  done
-  for f in "$OUT"/ckpt-*.tgz; do  # the device tool brings files of <= 16 MiB: larger ones in parts
-    [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt 16000000 ] && split -b 15M "$f" "$f.part-" && rm "$f"
+    else large+=("$(basename "$d"):${files[*]}"); fi  # an LSTM `small` is ~15 MB, with its optimizer ~45 MB
   done
   [ ${#small[@]} -gt 0 ] && tar czf "$OUT/ckpt-small-models.tgz" "${small[@]}"
+  local entry name tmp=/tmp/pack.$$ left=()
+  for entry in "${large[@]}"; do
+    name=${entry%%:*}; rm -rf "$tmp"; mkdir -p "$tmp"
+    # shellcheck disable=SC2086  # the files' paths hold no spaces
+    tar czf "$tmp/ckpt-$name.tgz" ${entry#*:}
+    if [ "$(stat -c %s "$tmp/ckpt-$name.tgz")" -gt 16000000 ]; then
+      split -b 15M "$tmp/ckpt-$name.tgz" "$tmp/ckpt-$name.tgz.part-" && rm "$tmp/ckpt-$name.tgz"
+    fi
+    if [ $(( $(find "$OUT" -type f | wc -l) + $(ls "$tmp" | wc -l) )) -le 8 ] \
+        && [ $(( $(du -cb "$OUT" "$tmp" | tail -n 1 | cut -f 1) )) -le 64000000 ]; then mv "$tmp"/* "$OUT"/
+    else left+=("$name"); fi
+  done
+  rm -rf "$tmp"
+  [ ${#left[@]} -gt 0 ] && echo "weights left on the machine (over 8 files or 64 MiB): ${left[*]}"
   ls -la "$OUT"
 }
 

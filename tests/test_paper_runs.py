@@ -1,0 +1,39 @@
+"""scripts/paper_runs.py: the recipe each run trains with is the one the leaderboard README states
+(a task's per-backbone recipe overrides the task's steps and the backbone's learning rate)."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "paper_runs.py"
+spec = importlib.util.spec_from_file_location("paper_runs", SCRIPT)
+paper_runs = importlib.util.module_from_spec(spec)
+sys.modules["paper_runs"] = paper_runs  # dataclasses look their module up by name
+spec.loader.exec_module(paper_runs)
+
+
+def config(task: str, backbone: str, **kwargs) -> dict:
+    return paper_runs.Run(task, backbone, 0).train_config("cpu", Path("runs/x"), **kwargs)
+
+
+def test_hanoi_transformer_trains_at_its_own_recipe_and_the_others_at_the_tasks():
+    tf, gru = config("hanoi", "transformer"), config("hanoi", "gru")
+    assert (tf["steps"], tf["batch_size"], tf["lr"], tf["warmup_steps"]) == (1600, 8, 3e-4, 100)
+    assert (gru["steps"], gru["batch_size"], gru["lr"], gru["warmup_steps"]) == (800, 8, 2e-3, 50)
+    # elsewhere the Transformer keeps its backbone's rate and the task's steps
+    add = config("addition", "transformer")
+    assert (add["steps"], add["lr"], add["warmup_steps"]) == (1000, 1e-3, 50)
+
+
+def test_smoke_steps_override_every_recipe_and_keep_the_warmup_within_them():
+    tf = config("hanoi", "transformer", steps=4)
+    assert (tf["steps"], tf["warmup_steps"]) == (4, 2)
+
+
+@pytest.mark.parametrize("task", sorted(paper_runs.TASKS))
+def test_every_recipe_names_known_backbones_and_fields(task):
+    for backbone, recipe in paper_runs.TASKS[task].get("recipes", {}).items():
+        assert backbone in paper_runs.RECIPES
+        assert set(recipe) <= {"steps", "batch", "lr", "warmup"}
