@@ -39,7 +39,7 @@ RECIPES = {
 ARCHS = ["mamba", "mamba2", "lstm", "gru", "transformer"]
 
 # Per task: training lengths 1..train, evaluation lengths, steps, batch, episodes per length; `recipes`
-# overrides steps, batch, lr or warmup for one backbone on that task.
+# overrides steps, batch, lr, warmup or backbone config fields (`overrides`) for one backbone on that task.
 TASKS = {
     "addition": dict(train=5, lengths=[5, 10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=64),
     "multiplication_nx1": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=64),
@@ -47,8 +47,14 @@ TASKS = {
     # Hanoi: 42k oracle tokens at 8 disks, 869k at 12 (docs/tasks/hanoi.md), so smaller batches and test sets
     # The Transformer at the RNNs' recipe (lr 1e-3) reached losses of 0.04-0.06, oscillating 0.01-0.38, and
     # 0% at 6 disks in both seeds (session 9: it miscopies disk sizes' digits): twice the steps at lr 3e-4
+    # (session 10: 0% / 12% at 6 disks, still digit copies). Session 11: RoPE on the whole head. At Pythia's
+    # rotary_pct 0.25 a 32-dim head (`small`) rotates 8 dims, 4 frequencies (periods 6, 63, 628, 6,283
+    # tokens) to tell a digit read 3 tokens ago from its copy ~60 tokens back in a trajectory of 40k;
+    # Pythia-160M's 64-dim heads have 8 frequencies, the paper's 96-dim ones 12; the whole head has 16.
+    # The sliding-window Transformer (Mistral: RoPE on the whole head) at the same recipe
     "hanoi": dict(train=8, lengths=[6, 7, 8, 9, 10, 11, 12], steps=800, batch=8, episodes=16,
-                  recipes={"transformer": dict(steps=1600, lr=3e-4, warmup=100)}),
+                  recipes={"transformer": dict(steps=1600, lr=3e-4, warmup=100, overrides={"rotary_pct": 1.0}),
+                           "swa-transformer": dict(steps=1600, lr=3e-4, warmup=100)}),
     # Logical graph: 1,000 steps x 64 (lease 2) left every model near chance at 10 gates (final
     # losses 0.01-0.15; the labels are 3 random digits to copy into every query): 6x the data,
     # and the SSMs one size up. 16 problems per length (session 6 on): ~410 tokens per gate, so an
@@ -58,7 +64,10 @@ TASKS = {
     "logical_graph": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1500, batch=256,
                           sizes={"mamba": "small", "mamba2": "small"}, episodes=16, gpu_together=4),
     "sorting": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=32),
-    "code_tracing": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=1000, batch=64),
+    # Code tracing (session 11: operand lines `3*4=2` before each result, docs/tasks/code_tracing.md): the first
+    # format stayed at chance arithmetic in 10 runs of 1,000 x 64; the CPU diagnosis saw copies still improving
+    # at 2,000 steps, so twice the steps
+    "code_tracing": dict(train=10, lengths=[10, 20, 50, 100, 200, 500, 1000], steps=2000, batch=64),
 }
 
 
@@ -84,10 +93,11 @@ class Run:
     def train_config(self, device: str, out: Path, steps: int | None = None, kernels: bool = False) -> dict:
         _, lr, overrides = RECIPES[self.backbone]
         size = self.size
+        recipe = TASKS[self.task].get("recipes", {}).get(self.backbone, {})
+        overrides = {**overrides, **recipe.get("overrides", {})}
         if kernels and "use_kernels" in overrides:
             overrides = {**overrides, "use_kernels": True}
-        t = {"lr": lr, "warmup": 50, **TASKS[self.task], **TASKS[self.task].get("recipes", {}).get(self.backbone, {}),
-             **({"steps": steps} if steps else {})}
+        t = {"lr": lr, "warmup": 50, **TASKS[self.task], **recipe, **({"steps": steps} if steps else {})}
         return {"tasks": [{"name": self.task, "max_length": t["train"]}], "regime": self.regime,
                 "backbone": self.backbone, "size": size, "overrides": overrides, "steps": t["steps"],
                 "batch_size": t["batch"], "lr": t["lr"], "warmup_steps": min(t["warmup"], t["steps"] // 2),

@@ -19,18 +19,22 @@ assigned); ``for _ in range(r):`` with 2 <= r <= 9 (the generator draws 2-4) and
 assignments indented by four spaces (no nesting); a last line ``print(...)`` of every assigned variable, in
 alphabetical order.
 
-Oracle (one pointer, about 80 tokens per executed statement, see docs/tasks/code_tracing.md):
+Oracle (one pointer, about 85 tokens per executed statement, see docs/tasks/code_tracing.md):
 pointer 1 reads the program one character at a time. After each line it also reads the first
-character of the next line, then writes a *state line* as a thought: the assigned variables
-with their values, e.g. ``a1b4``, plus ``|m`` inside a loop, m = further iterations after the
-current one (a ``for`` line starts it at r-1). When the body ends (the next line is not
-indented) and m > 0, the pointer walks left, reading, to the ``:`` of the ``for`` line, steps
-onto the body again and writes the state with ``|m-1``. At ``print`` it writes ``[ANS]`` and
-outputs, for each variable it reads, the value from the last state line, and a space for
-each comma.
+character of the next line, then writes thoughts: for an assignment ``x=(u+v)%10``,
+``x=(u-v)%10`` or ``x=u*v%10`` first an *operand line*, the operands' values with the operator
+and the result (``3*4=2``), then, after every line, a *state line*: the assigned variables with
+their values, e.g. ``a1b4``, plus ``|m`` inside a loop, m = iterations left including the
+current one (a ``for`` line writes its r as read). When the body ends (the next line is not
+indented) and m > 1, the pointer walks left, reading, to the ``:`` of the ``for`` line, steps
+onto the body again and writes the state with ``|m-1``; at the end of the last iteration the
+``|m`` is dropped. At ``print`` it writes ``[ANS]`` and outputs, for each variable it reads, the
+value from the last state line, and a space for each comma.
 
-Each decision needs only the last state line and the characters read since then: at most one
-statement, or one walk back over one loop body (bounded: three short lines).
+Each decision needs only the last state line and the tokens since then: at most one statement
+and its operand line, or one walk back over one loop body (bounded: three short lines). A result
+is one lookup in a table of the three tokens just written, not a fused two-hop step (the first
+format, without operand lines, was learned by no model: docs/tasks/code_tracing.md).
 """
 
 from __future__ import annotations
@@ -73,10 +77,20 @@ def evaluate(expression: str, state: dict[str, int]) -> int:
     return value(expression[0]) * value(expression[2]) % 10  # u*v%10
 
 
-def state_line(state: dict[str, int], more: int | None) -> str:
+def state_line(state: dict[str, int], left: int | None) -> str:
     """The thought written after each line: ``a1b4`` (assigned variables), ``|m`` in a loop."""
     text = "".join(f"{v}{state[v]}" for v in sorted(state))
-    return text + ("" if more is None else f"|{more}") + "\n"
+    return text + ("" if left is None else f"|{left}") + "\n"
+
+
+def operand_line(expression: str, state: dict[str, int]) -> str | None:
+    """The thought written before the state line of ``(u+v)%10``, ``(u-v)%10`` or ``u*v%10``: the
+    operands' values, the operator and the result (``3*4=2``); None for ``k`` and ``y``."""
+    if len(expression) == 1:
+        return None
+    u, op, v = (expression[1:4] if expression.startswith("(") else (expression[0], "*", expression[2]))
+    values = [w if w.isdigit() else str(state[w]) for w in (u, v)]
+    return f"{values[0]}{op}{values[1]}={evaluate(expression, state)}\n"
 
 
 def validate_program(program: str) -> None:
@@ -187,7 +201,7 @@ class CodeTracing(Task):
         validate_program(problem.prompt)
         b = TrajectoryBuilder(problem.prompt, self.make_tool())
         state: dict[str, int] = {}
-        more: int | None = None  # further iterations of the loop body after the current one
+        left: int | None = None  # iterations of the loop body left, the current one included
         c = b.read(1)
         while c != "p":  # the pointer is on the first character of a line, already read
             line = c
@@ -199,13 +213,15 @@ class CodeTracing(Task):
             c = b.read(1)  # first character of the next line
             statement = line.strip()
             if statement.startswith("for"):
-                more = int(statement[len("for _ in range(")]) - 1
+                left = int(statement[len("for _ in range(")])
             else:
+                if operands := operand_line(statement[2:], state):
+                    b.think(operands)
                 state[statement[0]] = evaluate(statement[2:], state)
-                if more == 0 and c != " ":
-                    more = None
-            b.think(state_line(state, more))
-            if more is not None and c != " ":  # end of the body, another iteration to go
+                if left == 1 and c != " ":
+                    left = None
+            b.think(state_line(state, left))
+            if left is not None and c != " ":  # end of the body, another iteration to go
                 b.left(1)
                 while b.read(1) != ":":
                     b.left(1)
@@ -213,8 +229,8 @@ class CodeTracing(Task):
                 b.read(1)  # the newline after the colon
                 b.right(1)
                 c = b.read(1)
-                more -= 1
-                b.think(state_line(state, more))
+                left -= 1
+                b.think(state_line(state, left))
         b.answer()
         while True:
             b.right(1)

@@ -15,7 +15,7 @@ import toolenv
 from tasks.code_tracing import validate_program
 from toolenv import vocab
 from toolenv.checks import check_task
-from toolenv.trajectory import AGENT_ROLES
+from toolenv.trajectory import AGENT_ROLES, Role
 
 TASK = toolenv.get_task("code_tracing")
 WINDOW = 192
@@ -36,6 +36,15 @@ def play(problem):
         context += obs.tolist()
     assert terminated and not truncated
     return reward, info, context
+
+
+def thoughts(problem) -> list[str]:
+    """The oracle's thought lines, in order."""
+    trajectory = TASK.oracle(problem)
+    text = "".join(
+        vocab.token_name(t) for t, r in zip(trajectory.tokens.tolist(), trajectory.roles.tolist()) if r == Role.THOUGHT
+    )
+    return text.split("\n")[:-1]
 
 
 def executed_assignments(program: str) -> int:
@@ -79,9 +88,51 @@ def test_documented_example():
     problem = TASK.make_problem(EXAMPLE)
     assert (problem.answer, problem.length) == ("1 4", 5)
     text = TASK.oracle(problem).text()
-    assert "a1b4|2\n" in text and "a1b4|1\n" in text and "a1b4|0\n" in text
+    assert "a1b4|3\n" in text and "a1b4|2\n" in text and "a1b4|1\n" in text and "|0" not in text
+    assert thoughts(problem) == [
+        "b4", "4+7=1", "a1b4", "a1b4|3",  # the for line writes its range as read
+        "1*4=4", "a1b4|3", "a1b4|2",  # first iteration, walk back
+        "1*4=4", "a1b4|2", "a1b4|1",
+        "1*4=4", "a1b4",  # the last iteration drops the count
+    ]
     assert text.count("[p1.left][p1.read]:") == 2  # two walks back for three iterations
     assert TASK.oracle(problem).output() == "1 4"
+
+
+def expected_operand_lines(program: str) -> list[str]:
+    """``3*4=2`` for each executed +, - or * assignment, computed by running the statements with
+    Python's exec (independent of the task's interpreter)."""
+    expected, namespace = [], {}
+    for node in ast.parse(program).body:
+        if isinstance(node, ast.Assign):
+            statements = [node]
+        elif isinstance(node, ast.For):
+            statements = node.body * node.iter.args[0].value
+        else:
+            continue
+        for statement in statements:
+            source = ast.unparse(statement).replace(" ", "")
+            if match := re.fullmatch(r"[abcd]=\(?(\w)([+*-])(\w)\)?%10", source):
+                u, op, v = match.groups()
+                values = [w if w.isdigit() else str(namespace[w]) for w in (u, v)]
+                exec(source, {}, namespace)  # noqa: S102 (a generated assignment)
+                expected.append(f"{values[0]}{op}{values[1]}={namespace[source[0]]}")
+            else:
+                exec(source, {}, namespace)  # noqa: S102
+    return expected
+
+
+@given(length=st.integers(1, 30), seed=st.integers(0, 2**32 - 1))
+def test_operand_lines_hold_the_operands_values_and_the_result(length, seed):
+    """Before the state line of each +, - or * assignment: the operands' values, the operator and
+    the result mod 10, in execution order; the state line after it holds that result."""
+    problem = TASK.sample(np.random.default_rng(seed), length)
+    lines = thoughts(problem)
+    operand_lines = [line for line in lines if "=" in line]
+    assert operand_lines == expected_operand_lines(problem.prompt)
+    for i, line in enumerate(lines):
+        if "=" in line:
+            assert re.fullmatch(r"([abcd]\d)+(\|\d)?", lines[i + 1]) and line[-1] in lines[i + 1], line
 
 
 def test_generated_programs_cover_the_language():

@@ -18,13 +18,33 @@ def config(task: str, backbone: str, **kwargs) -> dict:
     return paper_runs.Run(task, backbone, 0).train_config("cpu", Path("runs/x"), **kwargs)
 
 
-def test_hanoi_transformer_trains_at_its_own_recipe_and_the_others_at_the_tasks():
-    tf, gru = config("hanoi", "transformer"), config("hanoi", "gru")
+def test_hanoi_transformers_train_at_their_own_recipe_and_the_others_at_the_tasks():
+    tf, swa, gru = config("hanoi", "transformer"), config("hanoi", "swa-transformer"), config("hanoi", "gru")
     assert (tf["steps"], tf["batch_size"], tf["lr"], tf["warmup_steps"]) == (1600, 8, 3e-4, 100)
+    assert (swa["steps"], swa["batch_size"], swa["lr"], swa["warmup_steps"]) == (1600, 8, 3e-4, 100)
     assert (gru["steps"], gru["batch_size"], gru["lr"], gru["warmup_steps"]) == (800, 8, 2e-3, 50)
-    # elsewhere the Transformer keeps its backbone's rate and the task's steps
+    assert tf["overrides"] == {"rotary_pct": 1.0} and swa["overrides"] == gru["overrides"] == {}
+    # elsewhere the Transformer keeps its backbone's rate, config and the task's steps
     add = config("addition", "transformer")
-    assert (add["steps"], add["lr"], add["warmup_steps"]) == (1000, 1e-3, 50)
+    assert (add["steps"], add["lr"], add["warmup_steps"], add["overrides"]) == (1000, 1e-3, 50, {})
+
+
+def test_a_recipes_overrides_build_the_model_they_name():
+    from agents.builder import build_backbone
+
+    tf = config("hanoi", "transformer")
+    model = build_backbone(tf["backbone"], size=tf["size"], overrides=tf["overrides"])
+    assert model.config.rotary_pct == 1.0 and model.config.d_model == 256  # `small`, whole-head RoPE
+
+
+def test_code_tracing_trains_twice_the_steps_of_the_first_format():
+    assert config("code_tracing", "gru")["steps"] == 2000
+    assert config("sorting", "gru")["steps"] == 1000
+
+
+def test_recipe_overrides_keep_the_kernel_switch():
+    assert config("code_tracing", "mamba", kernels=True)["overrides"] == {"use_kernels": True}
+    assert config("code_tracing", "mamba")["overrides"] == {"use_kernels": False}
 
 
 def test_smoke_steps_override_every_recipe_and_keep_the_warmup_within_them():
@@ -36,4 +56,4 @@ def test_smoke_steps_override_every_recipe_and_keep_the_warmup_within_them():
 def test_every_recipe_names_known_backbones_and_fields(task):
     for backbone, recipe in paper_runs.TASKS[task].get("recipes", {}).items():
         assert backbone in paper_runs.RECIPES
-        assert set(recipe) <= {"steps", "batch", "lr", "warmup"}
+        assert set(recipe) <= {"steps", "batch", "lr", "warmup", "overrides"}

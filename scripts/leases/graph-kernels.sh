@@ -46,6 +46,10 @@
 #                 the Transformer's Hanoi at its own recipe (scripts/paper_runs.py: 1,600 steps at lr 3e-4; the old
 #                 entries are left out of the board so that it runs); GPU 0: the search-rollout benchmark alone
 #                 (200 s), then seed 1 of sorting and code tracing for GRU, LSTM, Transformer and Mamba-2
+#   after11     - (session 11, two GPUs) GPU 0: code tracing on its operand-line format (every architecture, seeds 0
+#                 and 1, 2,000 steps; Mamba-1 on its PyTorch path: no compiled objects), the sliding-window
+#                 Transformer on multiplication and Hanoi (seed 1); GPU 1: Hanoi's Transformer with RoPE on the
+#                 whole head (seeds 0 and 1), the sliding-window Transformer's Hanoi seed 0
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -240,6 +244,22 @@ after10)  # carry [".whl"]
     --device cuda --jobs 4 --kernels
   sleep 20; tail -n 3 runs/paper/*.log
   ;;
+after11)  # carry [".whl"]
+  begin
+  # code tracing's format changed (operand lines) and Hanoi's Transformer its RoPE: those entries are retrained
+  rm -f runs/paper/board/code_tracing-* runs/paper/board/hanoi-transformer-s[01].json
+  G1=$([ "$(nvidia-smi -L | wc -l)" -ge 2 ] && echo 1 || echo 0)
+  # the sliding-window Transformer's 4-D mask is materialized (8 x 42k x 42k at 8 disks, ~14 GB as bool, twice
+  # that as the additive mask SDPA builds): one such run per GPU
+  GPU=$G1 q hanoi-tf --plan table --tasks hanoi --backbones transformer --seeds 0,1 --device cuda --jobs 2
+  GPU=$G1 q swa-hanoi0 --plan swa --tasks hanoi --seeds 0 --device cuda --jobs 1
+  GPU=0 q swa-hanoi1 --plan swa --tasks hanoi --seeds 1 --device cuda --jobs 1
+  GPU=0 q ct --plan extra --tasks code_tracing --backbones gru,lstm,transformer,mamba2 --seeds 0,1 --device cuda \
+    --jobs 5 --kernels
+  GPU=0 q ct-mamba --plan extra --tasks code_tracing --backbones mamba --seeds 0,1 --device cuda --jobs 2
+  GPU=0 q swa-mult --plan swa --tasks multiplication_nx1,multiplication_nx2 --seeds 0,1 --device cuda --jobs 2
+  sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  ;;
 after-build)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
   # first the objects compiled on the CPU box (scripts/selective_scan_objects.py: one C++ file to compile
@@ -285,5 +305,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
