@@ -118,6 +118,24 @@ def validate_program(program: str) -> None:
             raise ValueError(f"line {i}: not a statement of the code-tracing language: {line!r}")
 
 
+def executed_statements(program: str) -> list[str]:
+    """The assignments of a valid program in the order they run (loop bodies unrolled)."""
+    lines = program.split("\n")[:-2]  # without the print line
+    statements: list[str] = []
+    i = 0
+    while i < len(lines):
+        if loop := _FOR.fullmatch(lines[i]):
+            body = []
+            while i + 1 + len(body) < len(lines) and lines[i + 1 + len(body)].startswith(INDENT):
+                body.append(lines[i + 1 + len(body)][len(INDENT) :])
+            statements += body * int(loop.group(1))
+            i += 1 + len(body)
+        else:
+            statements.append(lines[i])
+            i += 1
+    return statements
+
+
 class CodeTracing(Task):
     name = "code_tracing"
     description = "trace a Python program (4 variables mod 10, for loops); one pointer"
@@ -170,31 +188,19 @@ class CodeTracing(Task):
     def make_problem(self, program: str) -> Problem:
         """The problem of tracing ``program`` (validated against the language)."""
         validate_program(program)
-        lines = program.split("\n")[:-1]
         state: dict[str, int] = {}
-        executed, i = 0, 0
-        while i < len(lines) - 1:
-            loop = _FOR.fullmatch(lines[i])
-            if loop:
-                body = []
-                while lines[i + 1 + len(body)].startswith(INDENT):
-                    body.append(lines[i + 1 + len(body)][len(INDENT) :])
-                block, i = body * int(loop.group(1)), i + 1 + len(body)
-            else:
-                block, i = [lines[i]], i + 1
-            for statement in block:
-                try:
-                    state[statement[0]] = evaluate(statement[2:], state)
-                except KeyError as e:
-                    raise ValueError(
-                        f"{statement!r} reads variable {e.args[0]} before it is assigned"
-                    ) from None
-                executed += 1
+        statements = executed_statements(program)
+        for statement in statements:
+            try:
+                state[statement[0]] = evaluate(statement[2:], state)
+            except KeyError as e:
+                raise ValueError(f"{statement!r} reads variable {e.args[0]} before it is assigned") from None
+        lines = program.split("\n")[:-1]
         printed = lines[-1][len("print(") : -1].split(",")
         if unassigned := [v for v in printed if v not in state]:
             raise ValueError(f"print reads unassigned variable(s) {', '.join(unassigned)}")
         answer = " ".join(str(state[v]) for v in printed)
-        return Problem(self.name, executed, program, answer, {"lines": len(lines)})
+        return Problem(self.name, len(statements), program, answer, {"lines": len(lines)})
 
     # -- oracle ------------------------------------------------------------------------------
     def oracle(self, problem: Problem) -> Trajectory:

@@ -243,3 +243,20 @@ def test_training_and_test_streams_are_disjoint():
         "train",
         "test",
     }
+
+
+def test_error_reach_script_replays_programs_and_injects_one_error():
+    """scripts/code_tracing_error_reach.py: without an error its final state is the answer; an
+    error at the last assignment always changes the printed values."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "code_tracing_error_reach.py"
+    spec = importlib.util.spec_from_file_location("code_tracing_error_reach", path)
+    reach = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reach)
+    for length in (1, 7, 40):
+        problem = TASK.problem("test", length, 3)
+        state = reach.final_state(problem.prompt)
+        assert " ".join(str(state[v]) for v in sorted(state)) == problem.answer
+        assert reach.final_state(problem.prompt, length - 1, 4) != state
