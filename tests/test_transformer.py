@@ -156,3 +156,107 @@ def test_paper_presets_have_the_papers_scale(cls, low, high):
     assert low < m.num_parameters() < high
     if cls is SWATransformer:
         assert m.config.window == 512 and m.model.config.sliding_window == 512
+
+
+# --- sliding-window attention in blocks (agents/backbones/sliding_attention.py) ---------------------
+
+def _swa_pair(**kw):
+    """The same random SWA model twice: the default blockwise attention and transformers' sdpa."""
+    chunks = _model(SWATransformer, **kw)
+    sdpa = SWATransformer.from_preset("tiny", **kw, attn_implementation="sdpa").eval()
+    sdpa.load_state_dict(chunks.state_dict())
+    return chunks, sdpa
+
+
+def test_swa_default_is_the_blockwise_attention_and_old_configs_keep_sdpa():
+    m = _model(SWATransformer)
+    assert m.config.attn_implementation == "sdpa_sliding_chunks"
+    assert m.model.config._attn_implementation == "sdpa_sliding_chunks"
+    old = {**m.config.model_dump(), "attn_implementation": "sdpa"}  # a checkpoint's config.json before
+    assert SWATransformer(type(m.config).model_validate(old)).model.config._attn_implementation == "sdpa"
+
+
+# lengths below, at, a multiple of and not a multiple of the window; grouped queries; window 1
+@pytest.mark.parametrize("kw", [{"window": 6}, {"window": 6, "n_kv_heads": 2}, {"window": 4, "n_kv_heads": 1},
+                                {"window": 1}], ids=["w6", "w6-gqa", "w4-mqa", "w1"])
+@pytest.mark.parametrize("length", [3, 6, 18, 23])
+def test_blockwise_attention_equals_sdpa_in_logits_and_gradients(kw, length):
+    chunks, sdpa = _swa_pair(**kw)
+    x = torch.randint(4, V, (3, length), generator=torch.Generator().manual_seed(6))
+    a, b = chunks(x), sdpa(x)
+    assert (a - b).abs().max() < TOL
+    a.sum().backward()
+    b.sum().backward()
+    for (name, p), q in zip(chunks.named_parameters(), sdpa.parameters()):
+        scale = q.grad.abs().max().clamp_min(1.0)
+        assert (p.grad - q.grad).abs().max() / scale < 1e-5, name
+
+
+def test_blockwise_training_forward_builds_no_sequence_by_sequence_mask(monkeypatch):
+    """Every attention call of a training forward at L = 40, window 6 gets no mask or the fixed
+    (window, 2 * window) one; transformers' sdpa path gets an (L, L) one."""
+    import agents.backbones.sliding_attention as sa
+
+    seen = []
+    real = torch.nn.functional.scaled_dot_product_attention
+
+    def spy(q, k, v, attn_mask=None, **kw):
+        seen.append(None if attn_mask is None else tuple(attn_mask.shape[-2:]))
+        return real(q, k, v, attn_mask=attn_mask, **kw)
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
+    chunks, sdpa = _swa_pair(window=6)
+    x = torch.randint(4, V, (2, 40))
+    chunks(x)
+    assert seen and set(seen) <= {None, (6, 12)}, seen
+    seen.clear()
+    sdpa(x)
+    assert (40, 40) in seen
+    assert sa.sliding_chunks_mask(batch_size=2, q_length=40, kv_length=40, q_offset=0, kv_offset=0,
+                                  attention_mask=None, allow_is_causal_skip=True) is None
+
+
+def test_blockwise_model_with_a_padding_mask_equals_sdpa():
+    """A 2-D padding mask (left padding) is not the training case: the mask function hands it to
+    transformers' sdpa_mask, and the real tokens' logits equal the sdpa model's."""
+    chunks, sdpa = _swa_pair(window=4)
+    x = torch.randint(4, V, (2, 15), generator=torch.Generator().manual_seed(7))
+    pad = torch.ones_like(x)
+    pad[1, :5] = 0
+    with torch.no_grad():
+        a = chunks.model(input_ids=x, attention_mask=pad, use_cache=False).logits
+        b = sdpa.model(input_ids=x, attention_mask=pad, use_cache=False).logits
+    assert (a - b)[pad.bool()].abs().max() < TOL
+
+
+def test_blockwise_model_with_transformers_cache_equals_full_forward():
+    """transformers' own cache (prefill longer than the window, then one token at a time) still
+    gets masks from sdpa_mask once queries and keys differ."""
+    m = _model(SWATransformer, window=5)
+    x = torch.randint(4, V, (2, 20), generator=torch.Generator().manual_seed(8))
+    with torch.no_grad():
+        full = m(x)
+        out = m.model(input_ids=x[:, :12], use_cache=True)
+        cache, steps = getattr(out, m._cache_kw, None) or out.past_key_values, [out.logits]
+        for t in range(12, 20):
+            out = m.model(input_ids=x[:, t:t + 1], use_cache=True, **{m._cache_kw: cache})
+            steps.append(out.logits)
+    assert (torch.cat(steps, 1) - full).abs().max() < TOL
+
+
+@pytest.mark.parametrize("impl", ["sdpa_sliding_chunks", "sdpa"])
+def test_swa_stepping_equals_full_forward_for_each_implementation(impl):
+    m = _model(SWATransformer, window=4, n_kv_heads=2, attn_implementation=impl)
+    x = torch.randint(4, V, (2, 19), generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        got, _ = _step_rows(m, x, [{2, 3, 9}, set()])
+        assert (torch.stack(got) - m(x)).abs().max() < TOL
+
+
+@pytest.mark.gpu
+def test_blockwise_attention_equals_sdpa_on_cuda_in_bf16():
+    chunks, sdpa = (m.cuda() for m in _swa_pair(window=64, n_kv_heads=2))
+    x = torch.randint(4, V, (2, 1000), device="cuda", generator=torch.Generator("cuda").manual_seed(10))
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        a, b = chunks(x).float(), sdpa(x).float()
+    assert (a - b).abs().max() < 0.05  # bf16, logits of magnitude ~1

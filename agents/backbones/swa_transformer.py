@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 from transformers import MistralConfig, MistralForCausalLM
 
 from agents.backbone import BackboneConfig
+from agents.backbones import sliding_attention
 from agents.backbones.hf_causal import HFCausalBackbone
 from toolenv import vocab
 
@@ -21,7 +22,10 @@ class SWATransformerConfig(BackboneConfig):
     window: int = Field(64, gt=0, description="sliding attention window in tokens, the current one included")
     max_positions: int = Field(1 << 20, gt=0, description="transformers' max_position_embeddings; RoPE is computed "
                                                           "on the fly, so this limits nothing in practice")
-    attn_implementation: Literal["sdpa", "eager"] = "sdpa"
+    attn_implementation: Literal["sdpa_sliding_chunks", "sdpa", "eager"] = Field(
+        sliding_attention.NAME, description="sdpa_sliding_chunks: training attention in blocks of `window` "
+        "queries, memory O(L x window) (see sliding_attention); sdpa, eager: transformers' own, which "
+        "build an L x L mask in training")
 
     @model_validator(mode="after")
     def _heads(self):
@@ -33,7 +37,8 @@ class SWATransformerConfig(BackboneConfig):
 
 class SWATransformer(HFCausalBackbone):
     """Mistral decoder (pre-RMSNorm, SwiGLU MLP, RoPE); token ``t`` attends to tokens
-    ``t - window + 1 .. t`` only, in training (transformers' sliding-window mask) and in stepping,
+    ``t - window + 1 .. t`` only, in training (by default blockwise, in O(L x window) memory, see
+    ``sliding_attention``; with ``sdpa``/``eager``, transformers' L x L sliding-window mask) and in stepping,
     where each row keeps a fixed ring of its last ``window - 1`` keys/values (see ``hf_causal``): a
     fixed-memory model, like the SSMs and RNNs."""
 
