@@ -50,6 +50,10 @@
 #                 and 1, 2,000 steps; Mamba-1 on its PyTorch path: no compiled objects), the sliding-window
 #                 Transformer on multiplication and Hanoi (seed 1); GPU 1: Hanoi's Transformer with RoPE on the
 #                 whole head (seeds 0 and 1), the sliding-window Transformer's Hanoi seed 0
+#   after11b    - the plan for the lease after session 11 (not run yet): the sliding-window Transformer on Hanoi and
+#                 the logical graph (seeds 0 and 1) on its blockwise training attention (session 11's ran out of
+#                 memory on the L x L mask), its CUDA test and memory benchmark first; Mamba-1 on the logical graph
+#                 if .whl/ holds compiled objects (scripts/selective_scan_objects.py)
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -260,6 +264,21 @@ after11)  # carry [".whl"]
   GPU=0 q swa-mult --plan swa --tasks multiplication_nx1,multiplication_nx2 --seeds 0,1 --device cuda --jobs 2
   sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
+after11b)  # carry [".whl"]
+  begin
+  G1=$([ "$(nvidia-smi -L | wc -l)" -ge 2 ] && echo 1 || echo 0)
+  # the blockwise attention's first GPU run: its test against sdpa (bf16), then the memory it needs at Hanoi's size
+  CUDA_VISIBLE_DEVICES=0 timeout 120 python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_transformer.py \
+    > runs/paper/swa_gpu_test.log 2>&1; tail -n 3 runs/paper/swa_gpu_test.log
+  CUDA_VISIBLE_DEVICES=0 timeout 240 python3 benchmarks/swa_train_memory.py --device cuda --lengths 8192,42000 --batch 8 \
+    > runs/paper/swa_train_memory.log 2>&1; tail -n 8 runs/paper/swa_train_memory.log
+  GPU=0 q swa-hanoi --plan swa --tasks hanoi --seeds 0,1 --device cuda --jobs 2
+  GPU=$G1 q swa-graph --plan swa --tasks logical_graph --seeds 0,1 --device cuda --jobs 2
+  if ls .whl/selective_scan_objects-*.tgz > /dev/null 2>&1; then
+    GPU=$G1 AFTER_TESTS=none build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0,1 --jobs 2
+  fi
+  sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  ;;
 after-build)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
   # first the objects compiled on the CPU box (scripts/selective_scan_objects.py: one C++ file to compile
@@ -305,5 +324,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
