@@ -3,10 +3,11 @@
 Scoring long episodes on the CPU (the logical graph at 1,000 gates is ~350k tokens per episode,
 fed one token per step) is bound by this number. Timings are the median and minimum of
 ``--repeats`` runs of ``--tokens`` steps each, after one warm-up run; the load average is printed
-because shared machines make timings noisy.
+because shared machines make timings noisy. ``--context N`` first feeds N tokens (untimed), so a
+Transformer's step is timed with an N-token KV cache (the SSMs' and RNNs' steps do not depend on it).
 
-    python benchmarks/decode_step_cpu.py [--backbones gru,lstm,mamba,mamba2] [--size small]
-        [--batches 16,64] [--tokens 100] [--repeats 5] [--threads 1]
+    python benchmarks/decode_step_cpu.py [--backbones gru,lstm,mamba,mamba2,transformer] [--size small]
+        [--batches 16,64] [--tokens 100] [--repeats 5] [--threads 1] [--context 0]
 """
 
 from __future__ import annotations
@@ -24,15 +25,20 @@ from agents.builder import build_backbone
 
 
 @torch.inference_mode()
-def ms_per_token(name: str, size: str, batch: int, tokens: int, repeats: int) -> tuple[float, float, int]:
+def ms_per_token(name: str, size: str, batch: int, tokens: int, repeats: int,
+                 context: int = 0) -> tuple[float, float, int]:
     torch.manual_seed(0)
     overrides = {"use_kernels": False} if name.startswith("mamba") else {}
     model = build_backbone(name, size, overrides).eval()
     params = sum(p.numel() for p in model.parameters())
     ids = torch.randint(0, model.config.vocab_size, (tokens, batch))
 
+    prefix = torch.randint(0, model.config.vocab_size, (context, batch))
+
     def run() -> float:
         state = model.init_state(batch)
+        for t in range(context):
+            _, state = model.step(prefix[t], state)
         t0 = time.perf_counter()
         for t in range(tokens):
             _, state = model.step(ids[t], state)
@@ -51,15 +57,16 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--context", type=int, default=0, help="tokens fed before the timed steps (KV-cache size)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     table = Table(title=f"decoding on CPU, `{args.size}` presets, {args.threads} thread(s), "
-                        f"load average {os.getloadavg()[0]:.2f}")
+                        f"{args.context}-token context, load average {os.getloadavg()[0]:.2f}")
     for col in ("backbone", "params", "batch", "ms/token (median)", "ms/token (min)", "tokens/s (batch x)"):
         table.add_column(col, justify="right")
     for name in args.backbones.split(","):
         for batch in (int(b) for b in args.batches.split(",")):
-            med, low, params = ms_per_token(name, args.size, batch, args.tokens, args.repeats)
+            med, low, params = ms_per_token(name, args.size, batch, args.tokens, args.repeats, args.context)
             table.add_row(name, f"{params:,}", str(batch), f"{med:.2f}", f"{low:.2f}", f"{batch / med * 1e3:,.0f}")
     Console().print(table)
 

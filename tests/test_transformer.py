@@ -70,6 +70,23 @@ def test_stepping_without_mask_equals_full_forward(cls, kw):
         assert (torch.stack(steps, 1) - m(x)).abs().max() < TOL
 
 
+def test_full_attention_cache_grows_by_doubling_and_stays_exact_across_growths():
+    """Appending one slot per step reallocates the cache O(log T) times, not every step (a
+    37k-token Hanoi episode copied its whole cache at each step), and stepping across those
+    reallocations (at 64 and 128 slots) still equals the full forward, with a paused row."""
+    m = _model(Transformer)
+    x = torch.randint(4, V, (2, 150), generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        got, state = _step_rows(m, x, [set(), {3, 70, 71, 140}])
+        for b in range(2):
+            assert (got[b] - m(x[b : b + 1])[0]).abs().max() < TOL, f"row {b}"
+        storages, state = set(), m.init_state(2)
+        for t in range(300):
+            _, state = m.step(x[:, t % 150], state)
+            storages.add(state.cache.layers[0].keys.data_ptr())
+    assert len(storages) <= 4  # capacities 64, 128, 256, 512
+
+
 @pytest.mark.parametrize("window", [1, 5])
 def test_sliding_window_hides_older_tokens_in_forward_and_stepping(window):
     m = _model(SWATransformer, window=window, n_layers=1)  # one layer: the receptive field is the window

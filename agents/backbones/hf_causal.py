@@ -50,6 +50,8 @@ class _RowLayer(CacheLayerMixin):
     def __init__(self, owner: _RowCache) -> None:
         super().__init__()
         self.owner = owner
+        self._key_buffer: torch.Tensor | None = None  # full attention: the storage behind keys/values
+        self._value_buffer: torch.Tensor | None = None
 
     def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
         self.device = key_states.device
@@ -62,8 +64,8 @@ class _RowLayer(CacheLayerMixin):
             self.lazy_initialization(key_states, value_states)
         o = self.owner
         if o.slot is None:
-            self.keys = torch.cat([self.keys, key_states], dim=-2)
-            self.values = torch.cat([self.values, value_states], dim=-2)
+            self._key_buffer, self.keys = _append(self._key_buffer, self.keys, key_states)
+            self._value_buffer, self.values = _append(self._value_buffer, self.values, value_states)
             return self.keys, self.values
         self.keys = _write(self.keys, key_states, o.slot, o.active, o.size)
         self.values = _write(self.values, value_states, o.slot, o.active, o.size)
@@ -77,6 +79,23 @@ class _RowLayer(CacheLayerMixin):
 
     def get_max_length(self) -> int:
         return -1
+
+
+def _append(buffer: torch.Tensor | None, cached: torch.Tensor, new: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """``cat([cached, new], dim=-2)`` in amortized O(new) time: returns ``(buffer, view)`` where
+    ``view`` (the grown cache) is the first slots of ``buffer``, whose capacity doubles when full,
+    so appending one slot per step does not copy the whole cache every step (which made a
+    37k-token episode quadratic). ``buffer`` is the one this function returned last time (None at
+    first). Out of place while autograd records (the old cache may be saved for backward)."""
+    used, extra = cached.shape[-2], new.shape[-2]
+    if torch.is_grad_enabled():
+        return None, torch.cat([cached, new], dim=-2)
+    if buffer is None or buffer.shape[-2] < used + extra or buffer.shape[:-2] != cached.shape[:-2] \
+            or cached.data_ptr() != buffer.data_ptr():
+        buffer = cached.new_empty(*cached.shape[:-2], max(64, 2 * (used + extra)), cached.shape[-1])
+        buffer[..., :used, :] = cached
+    buffer[..., used : used + extra, :] = new
+    return buffer, buffer[..., : used + extra, :]
 
 
 def _write(buf: torch.Tensor, new: torch.Tensor, slot: torch.Tensor, active: torch.Tensor, size: int) -> torch.Tensor:
