@@ -53,7 +53,8 @@
 #   after11b    - the plan for the lease after session 11 (not run yet): the sliding-window Transformer on Hanoi and
 #                 the logical graph (seeds 0 and 1) on its blockwise training attention (session 11's ran out of
 #                 memory on the L x L mask), its CUDA test and memory benchmark first; Mamba-1 on the logical graph
-#                 if .whl/ holds compiled objects (scripts/selective_scan_objects.py)
+#                 if .whl/ holds compiled objects (scripts/selective_scan_objects.py); Hanoi's Transformers at
+#                 8-12 disks if their checkpoints are carried
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -277,6 +278,16 @@ after11b)  # carry [".whl"]
   if ls .whl/selective_scan_objects-*.tgz > /dev/null 2>&1; then
     GPU=$G1 AFTER_TESTS=none build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0,1 --jobs 2
   fi
+  # Hanoi's Transformers (whole-head RoPE, scored to 7 disks in session 11) at 8-12 disks, if their checkpoints are
+  # carried (carry [".whl", "runs/paper/hanoi-transformer-s0", "runs/paper/hanoi-transformer-s1"]): --extend plays
+  # the lengths their entries lack
+  for s in 0 1; do
+    [ -f "runs/paper/hanoi-transformer-s$s/model.safetensors" ] || continue
+    setsid nohup env CUDA_VISIBLE_DEVICES=0 python3 -m toolenv.cli eval "runs/paper/hanoi-transformer-s$s" \
+      --lengths 6,7,8,9,10,11,12 --episodes 16 --batch-size 16 --stop-at-zero --device cuda \
+      --name "transformer-small-s$s" --out "runs/paper/board/hanoi-transformer-s$s.json" --extend \
+      > "runs/paper/hanoi-tf-s$s-extend.log" 2>&1 < /dev/null &
+  done
   sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
 after-build)
