@@ -279,8 +279,8 @@ after11b)  # carry [".whl"]
     GPU=$G1 AFTER_TESTS=none build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0,1 --jobs 2
   fi
   # Hanoi's Transformers (whole-head RoPE, scored to 7 disks in session 11) at 8-12 disks, if their checkpoints are
-  # carried (carry [".whl", "runs/paper/hanoi-transformer-s0", "runs/paper/hanoi-transformer-s1"]): --extend plays
-  # the lengths their entries lack
+  # carried (carry [".whl", "runs/paper/hanoi-transformer-s1"]: .whl/ is ~44 MB with the Mamba-1 objects, a
+  # checkpoint 13 MB, the carry limit 64 MiB): --extend plays the lengths their entries lack
   for s in 0 1; do
     [ -f "runs/paper/hanoi-transformer-s$s/model.safetensors" ] || continue
     setsid nohup env CUDA_VISIBLE_DEVICES=0 python3 -m toolenv.cli eval "runs/paper/hanoi-transformer-s$s" \
