@@ -90,8 +90,7 @@ def _append(buffer: torch.Tensor | None, cached: torch.Tensor, new: torch.Tensor
     used, extra = cached.shape[-2], new.shape[-2]
     if torch.is_grad_enabled():
         return None, torch.cat([cached, new], dim=-2)
-    if buffer is None or buffer.shape[-2] < used + extra or buffer.shape[:-2] != cached.shape[:-2] \
-            or cached.data_ptr() != buffer.data_ptr():
+    if buffer is None or cached.data_ptr() != buffer.data_ptr() or buffer.shape[-2] < used + extra:
         # 1.5x: amortized O(1) per slot, and at most half the cache unused (a Transformer's cache at
         # 1,000 logical-graph gates is ~50 GB at 16 rows)
         buffer = cached.new_empty(*cached.shape[:-2], max(64, 3 * (used + extra) // 2), cached.shape[-1])
