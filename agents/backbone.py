@@ -33,8 +33,8 @@ class Backbone(nn.Module, ABC):
 
     Class attributes: ``name`` (registry name), ``config_class``, ``presets`` (``tiny``,
     ``small``, ``paper`` -> config overrides), ``fixed_state`` (True when the state is a pytree
-    of tensors whose shapes never change and ``step`` does no host work: rollouts may then be
-    captured in CUDA graphs).
+    of tensors and ``step`` does no host work and keeps every tensor's shape, for as many steps
+    as the last ``reserve`` made room for: rollouts may then be captured in CUDA graphs).
     """
 
     name: ClassVar[str]
@@ -62,6 +62,11 @@ class Backbone(nn.Module, ABC):
 
     @abstractmethod
     def step(self, tokens: torch.Tensor, state: Any, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]: ...
+
+    def reserve(self, state: Any, steps: int) -> Any:
+        """The state, with room for ``steps`` more ``step`` calls that reallocate nothing (called
+        between CUDA-graph replays; a KV cache grows here). A fixed-size state needs nothing."""
+        return state
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

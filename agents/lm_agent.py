@@ -67,6 +67,12 @@ class LMAgent:
         self._consume(tokens, active)
         return self.choose(self.logits)
 
+    def reserve(self, steps: int) -> None:
+        """Room for ``steps`` more feeds that keep ``graph_state``'s tensors (``Backbone.reserve``);
+        ``rollout`` calls it between CUDA-graph replays."""
+        if self.state is not None:
+            self.state = self.backbone.reserve(self.state, steps)
+
     def _consume(self, tokens: torch.Tensor, active: torch.Tensor | None) -> None:
         if self.logits is None:
             raise RuntimeError("LMAgent: call start(batch_size) (or reset) before feeding tokens")
@@ -76,7 +82,8 @@ class LMAgent:
     @property
     def graph_state(self) -> Any:
         """(backbone state, last logits) when steps can be captured in a CUDA graph (greedy
-        decoding of a backbone whose state has a fixed shape); None otherwise."""
+        decoding of a backbone whose state keeps its shapes between ``reserve`` calls); None
+        otherwise."""
         if self.temperature > 0 or not self.backbone.fixed_state or self.logits is None:
             return None
         return (self.state, self.logits)

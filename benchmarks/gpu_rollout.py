@@ -73,7 +73,7 @@ def timed(fn):
 def decode(backbone, batch: int, tokens: int, graphs: bool, chunk: int = 32) -> float:
     """Seconds to step ``batch`` rows through ``tokens`` tokens (argmax fed back)."""
     dev = next(backbone.parameters()).device
-    state = backbone.init_state(batch, dev)
+    state = backbone.reserve(backbone.init_state(batch, dev), tokens + 2 * chunk)  # a KV cache: all its slots
     tok = torch.full((batch,), vocab.BOS, dtype=torch.long, device=dev)
 
     def run(n: int) -> None:

@@ -7,6 +7,8 @@ episode then runs to its step limit, through many graph replays, with random com
 thoughts.
 """
 
+import math
+
 import pytest
 import torch
 
@@ -53,7 +55,7 @@ def fields(results):
             for r in results]
 
 
-@pytest.mark.parametrize("name", ["mamba", "mamba2", "lstm", "gru"])
+@pytest.mark.parametrize("name", ["mamba", "mamba2", "lstm", "gru", "transformer", "swa-transformer"])
 @pytest.mark.parametrize("regime", ["interactive", "direct", "single-turn", "no-tool"])
 def test_graph_rollouts_equal_eager_ones_for_every_fixed_state_backbone(name, regime):
     torch.manual_seed(0)
@@ -101,14 +103,39 @@ def test_search_rollouts_replay_the_policy_step_and_equal_eager_ones(name, monke
 def test_graphs_are_refused_where_they_cannot_apply():
     task = toolenv.get_task("addition")
     problems = [task.problem("test", 3, i) for i in range(2)]
-    transformer = LMAgent(build_backbone("transformer", "tiny", {}).to(DEV))  # its KV cache grows
-    with pytest.raises(ToolEnvError, match="graph_state"):
-        rollout(transformer, task, problems, cuda_graphs=True)
     sampled = LMAgent(build_backbone("mamba2", "tiny", {}).to(DEV), temperature=1.0)
     with pytest.raises(ToolEnvError, match="graph_state"):
         rollout(sampled, task, problems, cuda_graphs=True)
     # the default (None) falls back to the eager loop and still plays every episode
-    assert len(rollout(transformer, task, problems, max_steps=20)) == 2
+    assert len(rollout(sampled, task, problems, max_steps=20)) == 2
+
+
+@pytest.mark.parametrize("task_name", ["addition", "logical_graph"])
+def test_a_growing_kv_cache_is_captured_again_after_each_growth(task_name, monkeypatch):
+    """The Transformer's cache grows in ``reserve`` between replays (1.5x when full): each growth
+    is a new capture, a few in all, and the episodes equal the eager engine's (whole-step graphs
+    with the pointer tool; the policy step alone with the search tool)."""
+    torch.manual_seed(0)
+    task = toolenv.get_task(task_name)
+    problems = [task.problem("test", n, i) for n in ((3, 40) if task_name == "addition" else (3, 20)) for i in range(4)]
+    backbone = build_backbone("transformer", "tiny", {}).to(DEV)
+    engine = rollout_module._GraphChunk if task_name == "addition" else rollout_module._PolicyGraph
+    captures = []
+    capture = engine._capture
+    monkeypatch.setattr(engine, "_capture", lambda self: captures.append(capture(self)))
+    if task_name == "addition":
+        banned = endings(task, "interactive")
+        eager = rollout(NeverEnding(backbone, banned), task, problems, max_steps=600, record=True, cuda_graphs=False)
+        graph = rollout(NeverEnding(backbone, banned), task, problems, max_steps=600, record=True, cuda_graphs=True)
+    else:  # teacher-forced: long episodes through the real search tool
+        eager_agent, graph_agent = TeacherForcedLM(backbone, task, problems), TeacherForcedLM(backbone, task, problems)
+        eager = rollout(eager_agent, task, problems, record=True, cuda_graphs=False)
+        graph = rollout(graph_agent, task, problems, record=True)
+        assert all(r.correct for r in graph)
+        assert torch.equal(graph_agent.digest, eager_agent.digest)  # the model's own choices, every step
+    assert fields(graph) == fields(eager)
+    longest = max(r.context_tokens for r in graph)
+    assert 3 <= len(captures) <= 4 + math.log(longest / 64, 1.5)
 
 
 def test_compiled_env_step_gives_the_same_episodes():

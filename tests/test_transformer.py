@@ -87,6 +87,56 @@ def test_full_attention_cache_grows_geometrically_and_stays_exact_across_growths
     assert len(storages) <= 5  # capacities 64, 97, 147, 222, 334
 
 
+def _leaves(state):
+    return torch.utils._pytree.tree_flatten(state)[0]
+
+
+@pytest.mark.parametrize("cls,kw", [CASES[0], CASES[2]], ids=[IDS[0], IDS[2]])
+def test_after_reserve_steps_keep_every_state_tensor(cls, kw):
+    """The CUDA-graph contract (Backbone.fixed_state): for the steps ``reserve`` made room for, a
+    step keeps the shape of every tensor of its state; ``reserve`` grows a full-attention cache
+    at once (and leaves a state with room untouched: no new capture), and stepping across its
+    growths stays exact."""
+    m = _model(cls, **kw)
+    x = torch.randint(4, V, (2, 100), generator=torch.Generator().manual_seed(6))
+    with torch.no_grad():
+        _, state = m.step(x[:, 0], m.init_state(2))
+        got = [m(x[:, :1])[:, 0]]
+        for block in range(1, 100, 33):
+            state = m.reserve(state, 33)
+            shapes = [(t.shape, t.dtype) for t in _leaves(state)]
+            for t in range(block, min(block + 33, 100)):
+                logits, state = m.step(x[:, t], state)
+                got.append(logits)
+                assert [(t.shape, t.dtype) for t in _leaves(state)] == shapes, f"step {t}"
+            held = _leaves(state)
+            assert all(a is b for a, b in zip(_leaves(m.reserve(state, 0)), held, strict=True))
+        assert (torch.stack(got, 1) - m(x)).abs().max() < TOL
+    if cls is Transformer:
+        assert state.cache.capacity >= 100 and state.slot_positions.shape == (2, state.cache.capacity)
+
+
+@pytest.mark.parametrize("cls,kw", [CASES[0], CASES[2]], ids=[IDS[0], IDS[2]])
+def test_state_as_a_pytree_of_copies_continues_the_same(cls, kw):
+    """``rollout`` swaps a policy's state for copies of its tensors (a graph's static inputs):
+    unflattening copies gives a state that steps on exactly as the original."""
+    m = _model(cls, **kw)
+    x = torch.randint(4, V, (2, 30), generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        state = m.init_state(2)
+        for t in range(10):
+            _, state = m.step(x[:, t], state)
+        leaves, spec = torch.utils._pytree.tree_flatten(state)
+        assert all(isinstance(leaf, torch.Tensor) for leaf in leaves)
+        copy = torch.utils._pytree.tree_unflatten([leaf.clone() for leaf in leaves], spec)
+        assert all(a is not b for a, b in zip(_leaves(copy), leaves))
+        got = []
+        for t in range(10, 30):
+            logits, copy = m.step(x[:, t], copy)
+            got.append(logits)
+        assert (torch.stack(got, 1) - m(x)[:, 10:]).abs().max() < TOL
+
+
 @pytest.mark.parametrize("window", [1, 5])
 def test_sliding_window_hides_older_tokens_in_forward_and_stepping(window):
     m = _model(SWATransformer, window=window, n_layers=1)  # one layer: the receptive field is the window

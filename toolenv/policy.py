@@ -28,6 +28,11 @@ class TokenPolicy(Protocol):
     re-assigns ``graph_state`` to static tensors of the same structure, and ``feed`` must read
     its state from there (and may replace it with new tensors, or change it in place).
 
+    Optional: a ``reserve(steps)`` method. ``rollout`` calls it every ``sync_every`` steps,
+    outside any CUDA graph, before the next ``steps`` feeds: a policy whose state grows (a KV
+    cache) reallocates there, so that those feeds keep ``graph_state``'s tensors; a graph is
+    captured again when they were replaced.
+
     Optional: ``feeds_ended_rows = True`` says that rows never interact and that a row's state
     no longer matters once its episode has ended; ``rollout`` then calls ``feed(tokens, None)``
     (every row consumes its token) instead of masking the ended rows, which saves a masked

@@ -124,16 +124,18 @@ class _GraphChunk:
     The carry (the engine's per-row tensors ``c``, ``rows.mlen`` and the policy's
     ``graph_state``) lives in static tensors: the graph reads them at its start and copies
     the new values back into them at its end. Buffers changed in place (memory, queue,
-    recording) are baked into the graph by address, so it is captured again if the engine has
-    to widen one of them (``rollout`` sizes them for the whole rollout up front when it can)."""
+    recording, the policy's state) are baked into the graph by address, so it is captured again
+    if the engine widens one of them (``rollout`` sizes them for the whole rollout up front when
+    it can) or the policy's ``reserve`` replaces a state tensor (a KV cache that grows)."""
 
     def __init__(self, advance, c: dict, rows: bt.Rows, rec: dict, policy, steps: int) -> None:
         self.advance, self.c, self.rows, self.rec, self.policy, self.steps = advance, c, rows, rec, policy, steps
         self.graph: torch.cuda.CUDAGraph | None = None
-        self.buffers: tuple[int, ...] = ()
+        self.captured: list[torch.Tensor] = []  # what the graph addresses, held: ids of freed tensors recur
 
-    def _buffers(self) -> tuple[int, ...]:
-        return tuple(id(x) for x in (self.rows.mem, self.rows.qbuf, self.rec["ctx"], self.rec["roles"]))
+    def _buffers(self) -> list[torch.Tensor]:
+        leaves, _ = torch.utils._pytree.tree_flatten(self.policy.graph_state)
+        return [self.rows.mem, self.rows.qbuf, self.rec["ctx"], self.rec["roles"], *leaves]
 
     def _carry(self) -> list[torch.Tensor]:
         leaves, _ = torch.utils._pytree.tree_flatten(self.policy.graph_state)
@@ -147,7 +149,7 @@ class _GraphChunk:
         self.policy.graph_state = torch.utils._pytree.tree_unflatten(values[n + 1:], spec)
 
     def _capture(self) -> None:
-        self.graph = None
+        self.graph, self.captured = None, []
         static = [x.clone() for x in self._carry()]  # own storage: nothing outside aliases it
         self._restore(static)
         graph = torch.cuda.CUDAGraph()
@@ -155,29 +157,37 @@ class _GraphChunk:
             for _ in range(self.steps):
                 self.advance()
             for s, new in zip(static, self._carry()):
-                s.copy_(new)
+                if new is not s:  # state changed in place is its own static tensor
+                    s.copy_(new)
         self._restore(static)
-        self.graph, self.buffers = graph, self._buffers()
+        self.graph, self.captured = graph, self._buffers()
 
     def run(self) -> None:
-        if self.graph is None or self._buffers() != self.buffers:
+        if self.graph is None or not _same(self._buffers(), self.captured):
             self._capture()  # recording, not running: the replay below does the work
         self.graph.replay()
+
+
+def _same(tensors: list[torch.Tensor], held: list[torch.Tensor]) -> bool:
+    return len(tensors) == len(held) and all(x is y for x, y in zip(tensors, held))
 
 
 class _PolicyGraph:
     """The policy's one-token step (``feed`` of every row, greedy choice) captured as one CUDA
     graph and replayed, for rollouts whose tool needs the host every step (search): the model's
     dozens of kernel launches per token become one. Its state (``graph_state``) lives in static
-    tensors that the graph reads and writes back; the token fed is copied into a static input."""
+    tensors that the graph reads and writes back; the token fed is copied into a static input.
+    It is captured again when the policy's ``reserve`` replaces a state tensor."""
 
     def __init__(self, policy, batch: int, device: torch.device) -> None:
         self.policy = policy
         self.tok = torch.zeros(batch, dtype=torch.long, device=device)
         self.graph: torch.cuda.CUDAGraph | None = None
         self.choice: torch.Tensor | None = None
+        self.captured: list[torch.Tensor] = []
 
     def _capture(self) -> None:
+        self.graph, self.captured = None, []
         leaves, spec = torch.utils._pytree.tree_flatten(self.policy.graph_state)
         static = [x.clone() for x in leaves]  # own storage: nothing outside aliases it
         self.policy.graph_state = torch.utils._pytree.tree_unflatten(static, spec)
@@ -185,13 +195,15 @@ class _PolicyGraph:
         with torch.cuda.graph(graph):
             choice = self.policy.feed(self.tok, None)
             for s, new in zip(static, torch.utils._pytree.tree_flatten(self.policy.graph_state)[0]):
-                s.copy_(new)
+                if new is not s:
+                    s.copy_(new)
         self.policy.graph_state = torch.utils._pytree.tree_unflatten(static, spec)
         self.graph, self.choice = graph, choice
+        self.captured = torch.utils._pytree.tree_flatten(self.policy.graph_state)[0]
 
     def feed(self, tok: torch.Tensor) -> torch.Tensor:
         """Every row consumes ``tok``; the next greedy choice per row."""
-        if self.graph is None:
+        if self.graph is None or not _same(torch.utils._pytree.tree_flatten(self.policy.graph_state)[0], self.captured):
             self._capture()  # recording, not running: the replay below does the work
         self.tok.copy_(tok)
         self.graph.replay()
@@ -328,11 +340,14 @@ def rollout(
             if record:  # the context: the prompt, the actions and (mostly one-token) observations
                 width = pmax + 2 * most + rows.qbuf.shape[1] + sync_every + 1
                 rec["ctx"], rec["roles"] = _widen(rec["ctx"], width), _widen(rec["roles"], width)
+    reserve = getattr(policy, "reserve", None)
     t = 0
     while True:  # the host looks at the batch every `sync_every` steps, and only then
         running, longest = torch.stack([(c["live"] | (c["qhead"] < c["qtail"])).any().long(), rows.mlen.max()]).tolist()
         if not running:
             break
+        if reserve is not None:  # room for the next feeds outside any graph (a KV cache grows here)
+            reserve(sync_every)
         rows.mem = _widen(rows.mem, longest + sync_every + 1)
         if record:
             rec["ctx"], rec["roles"] = _widen(rec["ctx"], t + sync_every + 1), _widen(rec["roles"], t + sync_every + 1)

@@ -2,19 +2,29 @@
 
 Training runs the model's own full causal forward (with its sliding-window mask, if it has one).
 
-Stepping keeps a KV cache whose slots are per row: ``KVState.slot_positions[b, s]`` is the position
-of row ``b``'s real token held in slot ``s``, or -1 for an empty slot. A row that is paused
-(mask False) feeds a [PAD] that is never written to a slot, and its position does not advance.
-The attention mask of each step is built here (4-D) from those positions, so every row
-attends to exactly its own tokens at its own positions, as if it ran alone:
+Stepping keeps a KV cache in preallocated buffers, one ``[B, heads, capacity, head_dim]`` pair per
+layer, whose slots are per row: ``KVState.slot_positions[b, s]`` is the position of row ``b``'s
+real token held in slot ``s``, or -1 for an empty slot. A row that is paused (mask False) feeds a
+[PAD] that is never visible in a slot, and its position does not advance. The attention mask of
+each step is built here (4-D) from those positions, so every row attends to exactly its own
+tokens at its own positions, as if it ran alone:
 
-- full attention (``window=None``): one slot is appended per step (-1 for paused rows), like
-  transformers' ``DynamicCache``;
+- full attention (``window=None``): every step writes slot ``used`` of every row (-1 for paused
+  rows), like transformers' ``DynamicCache``; the capacity grows 1.5x when full (amortized O(1)
+  per step, at most a third of it unused: a 37k-token Hanoi episode was quadratic when the cache
+  was copied at every step);
 - sliding window ``W``: each row keeps its last ``W`` tokens in a ring of ``W`` slots (a new
   token overwrites the row's first empty slot, else its oldest one), so memory stays fixed however
   long the episode and however many pauses it has. transformers' ``DynamicSlidingWindowLayer``
   (what ``DynamicCache(config=...)`` builds for Mistral) keeps the last ``W - 1`` slots, but it
   counts slots, not a row's tokens: a paused row would lose tokens still inside its window.
+
+CUDA graphs (``Backbone.fixed_state``): a step does no host work and keeps every state tensor's
+shape as long as ``reserve(state, n)`` made room for its ``n`` steps, so ``toolenv.rollout``
+replays captured steps and calls ``reserve`` between replays (the only place a full-attention
+cache grows then; the state is a pytree of its tensors). On CUDA a step attends over the whole
+capacity (empty slots masked), so eager and captured steps run the same kernels on the same
+shapes; on the CPU it attends over the used slots only.
 
 The cache is updated in place (out of place while autograd records): after ``step`` only the
 returned state is valid.
@@ -27,36 +37,49 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
+from torch.utils import _pytree as pytree
 from transformers import Cache, PreTrainedConfig, PreTrainedModel
 from transformers.cache_utils import CacheLayerMixin
 
 from agents.backbone import Backbone
 from toolenv import vocab
 
+_FIRST_CAPACITY = 64  # full attention: slots allocated at first, then grown 1.5x when full
+
 
 class _RowCache(Cache):
-    """KV cache with per-row slots. Before each step the backbone sets ``slot`` [B] (the slot each
-    row's new key/value goes to, ring mode) and ``active`` [B] (rows that write), or ``slot=None``
-    to append one slot for every row (full attention)."""
+    """KV cache with per-row slots in buffers of ``capacity`` slots. Before each step the backbone
+    sets ``slot`` [B] (the slot each row's new key/value goes to) and ``active`` [B] (rows that
+    write) in ring mode, or ``slot=None`` in full attention, where every row writes slot ``used``
+    and attention sees the first ``view`` slots."""
 
-    def __init__(self, n_layers: int) -> None:
+    def __init__(self, n_layers: int, capacity: int, device: torch.device) -> None:
         super().__init__(layers=[_RowLayer(self) for _ in range(n_layers)])
+        self.capacity = capacity
         self.slot: torch.Tensor | None = None
         self.active: torch.Tensor | None = None
-        self.size = 0  # ring mode: number of slots this step
+        self.used = torch.zeros(1, dtype=torch.long, device=device)  # full attention: slots written, every row
+        self.host_used = 0  # its host copy: exact after eager steps and after `reserve` (which reads `used`)
+        self.view = capacity
+
+    def grow(self, capacity: int) -> None:
+        """Reallocate every layer's buffers to ``capacity`` slots, keeping their contents."""
+        for layer in self.layers:
+            if layer.is_initialized:
+                layer.keys, layer.values = _grown(layer.keys, capacity), _grown(layer.values, capacity)
+        self.capacity = capacity
 
 
 class _RowLayer(CacheLayerMixin):
     def __init__(self, owner: _RowCache) -> None:
         super().__init__()
         self.owner = owner
-        self._key_buffer: torch.Tensor | None = None  # full attention: the storage behind keys/values
-        self._value_buffer: torch.Tensor | None = None
 
     def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
         self.device = key_states.device
-        self.keys = key_states[..., :0, :]
-        self.values = value_states[..., :0, :]
+        shape = (*key_states.shape[:2], self.owner.capacity)
+        self.keys = key_states.new_zeros(*shape, key_states.shape[-1])
+        self.values = value_states.new_zeros(*shape, value_states.shape[-1])
         self.is_initialized = True
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
@@ -64,46 +87,37 @@ class _RowLayer(CacheLayerMixin):
             self.lazy_initialization(key_states, value_states)
         o = self.owner
         if o.slot is None:
-            self._key_buffer, self.keys = _append(self._key_buffer, self.keys, key_states)
-            self._value_buffer, self.values = _append(self._value_buffer, self.values, value_states)
-            return self.keys, self.values
-        self.keys = _write(self.keys, key_states, o.slot, o.active, o.size)
-        self.values = _write(self.values, value_states, o.slot, o.active, o.size)
+            self.keys = _put(self.keys, o.used, key_states)
+            self.values = _put(self.values, o.used, value_states)
+            return self.keys[..., : o.view, :], self.values[..., : o.view, :]
+        self.keys = _write(self.keys, key_states, o.slot, o.active)
+        self.values = _write(self.values, value_states, o.slot, o.active)
         return self.keys, self.values
 
     def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
         return self.get_seq_length() + query_length, 0
 
     def get_seq_length(self) -> int:
-        return 0 if self.keys is None else self.keys.shape[-2]
+        return 0 if self.keys is None else min(self.keys.shape[-2], self.owner.view)
 
     def get_max_length(self) -> int:
         return -1
 
 
-def _append(buffer: torch.Tensor | None, cached: torch.Tensor, new: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
-    """``cat([cached, new], dim=-2)`` in amortized O(new) time: returns ``(buffer, view)`` where
-    ``view`` (the grown cache) is the first slots of ``buffer``, whose capacity grows 1.5x when full,
-    so appending one slot per step does not copy the whole cache every step (which made a
-    37k-token episode quadratic). ``buffer`` is the one this function returned last time (None at
-    first). Out of place while autograd records (the old cache may be saved for backward)."""
-    used, extra = cached.shape[-2], new.shape[-2]
-    if torch.is_grad_enabled():
-        return None, torch.cat([cached, new], dim=-2)
-    if buffer is None or cached.data_ptr() != buffer.data_ptr() or buffer.shape[-2] < used + extra:
-        # 1.5x: amortized O(1) per slot, and at most half the cache unused (a Transformer's cache at
-        # 1,000 logical-graph gates is ~50 GB at 16 rows)
-        buffer = cached.new_empty(*cached.shape[:-2], max(64, 3 * (used + extra) // 2), cached.shape[-1])
-        buffer[..., :used, :] = cached
-    buffer[..., used : used + extra, :] = new
-    return buffer, buffer[..., : used + extra, :]
+def _grown(buf: torch.Tensor, capacity: int) -> torch.Tensor:
+    out = buf.new_zeros(*buf.shape[:2], capacity, buf.shape[-1])
+    out[..., : buf.shape[-2], :] = buf
+    return out
 
 
-def _write(buf: torch.Tensor, new: torch.Tensor, slot: torch.Tensor, active: torch.Tensor, size: int) -> torch.Tensor:
-    """``buf[b, :, slot[b]] = new[b, :, 0]`` for active rows, after growing ``buf`` to ``size``
-    slots; in place unless autograd is recording (then the old cache may be saved for backward)."""
-    if buf.shape[-2] < size:
-        buf = torch.cat([buf, buf.new_zeros(*buf.shape[:2], size - buf.shape[-2], buf.shape[-1])], dim=-2)
+def _put(buf: torch.Tensor, index: torch.Tensor, new: torch.Tensor) -> torch.Tensor:
+    """``buf[:, :, index] = new`` for every row (``index`` a device tensor [1]); in place unless
+    autograd is recording (then the old cache may be saved for backward)."""
+    return buf.index_copy(2, index, new) if torch.is_grad_enabled() else buf.index_copy_(2, index, new)
+
+
+def _write(buf: torch.Tensor, new: torch.Tensor, slot: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
+    """``buf[b, :, slot[b]] = new[b, :, 0]`` for active rows; in place unless autograd is recording."""
     index = slot.view(-1, 1, 1, 1).expand(-1, buf.shape[1], 1, buf.shape[-1])
     new = torch.where(active.view(-1, 1, 1, 1), new, buf.gather(2, index))
     return buf.scatter(2, index, new) if torch.is_grad_enabled() else buf.scatter_(2, index, new)
@@ -111,9 +125,28 @@ def _write(buf: torch.Tensor, new: torch.Tensor, slot: torch.Tensor, active: tor
 
 @dataclass
 class KVState:
-    cache: Cache
-    slot_positions: torch.Tensor  # [B, slots] position of the row's token in each slot, -1 if empty
+    cache: _RowCache
+    slot_positions: torch.Tensor  # [B, capacity] position of the row's token in each slot, -1 if empty
     positions: torch.Tensor  # [B] real tokens so far (the position of the next one)
+
+
+def _flatten(state: KVState):
+    c = state.cache
+    buffers = [t for layer in c.layers for t in ((layer.keys, layer.values) if layer.is_initialized else ())]
+    return [*buffers, state.slot_positions, state.positions, c.used], c
+
+
+def _unflatten(children, cache: _RowCache) -> KVState:
+    """The same cache object (its host fields are shared), holding the tensors given."""
+    it = iter(children)
+    for layer in cache.layers:
+        if layer.is_initialized:
+            layer.keys, layer.values = next(it), next(it)
+    slot_positions, positions, cache.used = next(it), next(it), next(it)
+    return KVState(cache, slot_positions, positions)
+
+
+pytree.register_pytree_node(KVState, _flatten, _unflatten)
 
 
 class HFCausalBackbone(Backbone):
@@ -121,6 +154,7 @@ class HFCausalBackbone(Backbone):
     sliding attention window in tokens, each token included (None: full causal attention)."""
 
     model_class: ClassVar[type[PreTrainedModel]]
+    fixed_state = True  # between `reserve` calls (see the module docstring)
 
     @property
     def window(self) -> int | None:
@@ -137,27 +171,52 @@ class HFCausalBackbone(Backbone):
 
     def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> KVState:
         device = torch.device(device)
-        return KVState(_RowCache(self.model.config.num_hidden_layers),
-                       torch.zeros(batch_size, 0, dtype=torch.long, device=device),
+        capacity = self.window or _FIRST_CAPACITY
+        return KVState(_RowCache(self.model.config.num_hidden_layers, capacity, device),
+                       torch.full((batch_size, capacity), -1, dtype=torch.long, device=device),
                        torch.zeros(batch_size, dtype=torch.long, device=device))
+
+    def reserve(self, state: KVState, steps: int) -> KVState:
+        """Room for ``steps`` more steps without reallocating (full attention grows its buffers
+        here; reads the slots used from the device)."""
+        if self.window is None:
+            state.cache.host_used = int(state.cache.used)
+            state = self._room(state, steps)
+        return state
+
+    def _room(self, state: KVState, steps: int) -> KVState:
+        cache = state.cache
+        need = cache.host_used + steps
+        if need <= cache.capacity:
+            return state
+        capacity = max(need, 3 * cache.capacity // 2)
+        cache.grow(capacity)
+        slots = state.slot_positions
+        grown = torch.cat([slots, slots.new_full((slots.shape[0], capacity - slots.shape[1]), -1)], dim=1)
+        return KVState(cache, grown, state.positions)
 
     def step(self, tokens: torch.Tensor, state: KVState, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, KVState]:
         if mask is None:
             mask = torch.ones_like(tokens, dtype=torch.bool)
         tokens = torch.where(mask, tokens, torch.full_like(tokens, vocab.PAD))
-        pos, slots = state.positions, state.slot_positions
-        cache = state.cache
+        pos = state.positions
+        grad = torch.is_grad_enabled()
         if self.window is None:
+            state = self._room(state, 1)
+            cache, slots = state.cache, state.slot_positions
             cache.slot = None
-            slots = torch.cat([slots, torch.where(mask, pos, -1)[:, None]], dim=1)
-            visible = slots >= 0
+            cache.view = cache.capacity if tokens.is_cuda else cache.host_used + 1
+            new = torch.where(mask, pos, -1)[:, None]
+            slots = slots.index_copy(1, cache.used, new) if grad else slots.index_copy_(1, cache.used, new)
+            visible = slots[:, : cache.view] >= 0
         else:
             # a ring of `window` slots per row: the new token overwrites the row's first empty
             # slot, else its oldest token (position p - window, just out of the window of p)
-            if slots.shape[1] < self.window:
-                slots = torch.cat([slots, torch.full_like(pos[:, None], -1)], dim=1)
-            cache.slot, cache.active, cache.size = slots.argmin(1), mask, slots.shape[1]
-            slots = _write(slots[:, None, :, None], pos.view(-1, 1, 1, 1), cache.slot, mask, 0)[:, 0, :, 0]
+            cache, slots = state.cache, state.slot_positions
+            cache.slot, cache.active = slots.argmin(1), mask
+            index = cache.slot[:, None]
+            new = torch.where(mask[:, None], pos[:, None], slots.gather(1, index))
+            slots = slots.scatter(1, index, new) if grad else slots.scatter_(1, index, new)
             visible = (slots >= 0) & (slots > (pos - self.window)[:, None])
         # a paused row's [PAD] may look at all of its slots: its output is discarded, and it must
         # not attend to nothing (NaN)
@@ -168,5 +227,8 @@ class HFCausalBackbone(Backbone):
             attention = torch.zeros(attention.shape, dtype=dtype, device=attention.device).masked_fill_(
                 ~attention, torch.finfo(dtype).min)
         out = self.model(input_ids=tokens[:, None], attention_mask=attention, position_ids=pos[:, None],
-                         use_cache=True, **{self._cache_kw: state.cache})
+                         use_cache=True, **{self._cache_kw: cache})
+        if self.window is None:
+            cache.used = cache.used + 1 if grad else cache.used.add_(1)
+            cache.host_used += 1
         return out.logits[:, -1], KVState(cache, slots, pos + mask.long())
