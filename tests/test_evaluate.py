@@ -252,3 +252,9 @@ def test_cli_extend_plays_only_the_lengths_an_entry_lacks(tmp_path, capsys):
                  "--extend"]) == 2  # other settings: refused, as for a resumed evaluation
     assert "other settings (evaluation)" in " ".join(capsys.readouterr().err.split())
     assert not list(tmp_path.glob("*.partial-*")) and lb.load(out) == [extended]
+    # graphs demanded where they cannot apply (a CPU policy): one line naming why, exit code 2
+    assert main(["eval", ckpt, "--lengths", "1", "--cuda-graphs", "on", *common[:4], "--out",
+                 str(tmp_path / "g.json")]) == 2
+    assert "cuda_graphs=True, but the policy runs on cpu" in " ".join(capsys.readouterr().err.split())
+    assert main(["eval", ckpt, "--lengths", "1", "--cuda-graphs", "off", *common[:4], "--out",
+                 str(tmp_path / "g.json")]) == 0

@@ -136,6 +136,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+_GRAPHS = {"auto": None, "on": True, "off": False}  # --cuda-graphs -> rollout(cuda_graphs=...)
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     import os
     import shlex
@@ -171,7 +174,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     try:
         entry = evaluate(agent, task, args.lengths, args.episodes, seed=args.seed, regime=regime,
                          batch_size=args.batch_size, out=partial, meta=meta, stop_at_zero=args.stop_at_zero,
-                         together=args.together)
+                         together=args.together, cuda_graphs=_GRAPHS[args.cuda_graphs])
     except ToolEnvError:
         if seeded and lb.load(partial) == held[:1]:
             os.remove(partial)  # refused before measuring anything: leave no copy behind
@@ -308,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--together", action="store_true",
                    help="play batch-size/episodes lengths at a time in shared batches (GPU: a batch costs its "
                         "longest episode's steps); not with --stop-at-zero")
+    p.add_argument("--cuda-graphs", choices=["auto", "on", "off"], default="auto",
+                   help="replay the rollout's steps as captured CUDA graphs: auto (where they apply, the default), "
+                        "on (an error where they do not), off (the eager loop)")
     p.add_argument("--out", default="leaderboards/results.json", help="leaderboard file to add the entry to")
     p.add_argument("--extend", action="store_true",
                    help="keep the lengths this agent's entry in --out already holds and play only the others "

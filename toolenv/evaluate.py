@@ -86,6 +86,7 @@ def evaluate(
     progress: bool = True,
     stop_at_zero: bool = False,
     together: bool = False,
+    cuda_graphs: bool | None = None,
 ) -> EvalResult:
     """Score ``agent`` at every length; returns the leaderboard entry (also written to ``out``).
 
@@ -100,7 +101,8 @@ def evaluate(
     ascending order; each group saved when done): a batch takes as many steps as its longest
     episode, so on a GPU, where a step costs about the same at batch 16 or 128, the shorter
     lengths of a group come almost free. Each length's ``seconds`` is then the group's wall time
-    shared by context tokens. Not with ``stop_at_zero``.
+    shared by context tokens. Not with ``stop_at_zero``. ``cuda_graphs``: as ``rollout``'s (None:
+    wherever they apply).
     """
     task = get_task(task)
     check_regime(regime)
@@ -161,7 +163,8 @@ def evaluate(
             problems = [task.problem("test", n, i, seed) for n in group for i in range(episodes)]
             results = []
             for start in range(0, len(problems), batch_size):
-                results += rollout(policy, task, problems[start:start + batch_size], regime, max_steps=max_steps)
+                results += rollout(policy, task, problems[start:start + batch_size], regime, max_steps=max_steps,
+                                   cuda_graphs=cuda_graphs)
                 bar.update(job, advance=len(problems[start:start + batch_size]), info=f"lengths {group}")
             seconds = time.perf_counter() - t0
             total = sum(r.context_tokens for r in results) or 1
@@ -176,7 +179,7 @@ def evaluate(
             results: list[EpisodeResult] = []
             for start in range(0, episodes, batch_size):
                 problems = [task.problem("test", n, i, seed) for i in range(start, min(episodes, start + batch_size))]
-                results += rollout(policy, task, problems, regime, max_steps=max_steps)
+                results += rollout(policy, task, problems, regime, max_steps=max_steps, cuda_graphs=cuda_graphs)
                 bar.update(job, advance=len(problems), info=f"length {n}")
             done[n] = length_result(n, results, time.perf_counter() - t0)
             measured_here = True
