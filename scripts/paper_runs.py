@@ -9,7 +9,7 @@ stopped. ``toolenv leaderboard --dir BOARD`` then merges the entries into a tabl
 
 Usage:
   python scripts/paper_runs.py --list [--plan table,ablation]
-  python scripts/paper_runs.py --plan table,ablation,beyond,extra --jobs 12 --device cuda \\
+  python scripts/paper_runs.py --plan table,ablation,beyond,extra,swa,rope --jobs 12 --device cuda \\
       [--tasks addition --backbones mamba,lstm --seeds 0] [--runs runs/paper] [--board leaderboards/paper]
 """
 
@@ -71,6 +71,12 @@ TASKS = {
 }
 
 
+# Variants: a named change of one backbone's config, trained and scored beside the table's run
+# (its own run id and leaderboard name). rope1: RoPE on the whole head, which took Hanoi's
+# Transformer from 0-12% to 88-100% at 6 disks (session 11), on the tasks that keep Pythia's 0.25
+VARIANTS = {"rope1": {"rotary_pct": 1.0}}
+
+
 @dataclass
 class Run:
     task: str
@@ -80,11 +86,13 @@ class Run:
     lengths: list[int] = field(default_factory=list)
     episodes: int = 64
     plan: str = "table"
+    variant: str = ""  # a key of VARIANTS
 
     @property
     def id(self) -> str:
         regime = "" if self.regime == "interactive" else f"-{self.regime}"
-        return f"{self.task}-{self.backbone}{regime}-s{self.seed}"
+        variant = f"-{self.variant}" if self.variant else ""
+        return f"{self.task}-{self.backbone}{variant}{regime}-s{self.seed}"
 
     @property
     def size(self) -> str:
@@ -94,7 +102,7 @@ class Run:
         _, lr, overrides = RECIPES[self.backbone]
         size = self.size
         recipe = TASKS[self.task].get("recipes", {}).get(self.backbone, {})
-        overrides = {**overrides, **recipe.get("overrides", {})}
+        overrides = {**overrides, **recipe.get("overrides", {}), **VARIANTS.get(self.variant, {})}
         if kernels and "use_kernels" in overrides:
             overrides = {**overrides, "use_kernels": True}
         t = {"lr": lr, "warmup": 50, **TASKS[self.task], **recipe, **({"steps": steps} if steps else {})}
@@ -121,11 +129,14 @@ def plan(names: list[str]) -> list[Run]:
         elif name == "swa":  # the Mistral-style sliding-window Transformer, where time allows
             runs += [Run(t, "swa-transformer", s, lengths=TASKS[t]["lengths"], episodes=TASKS[t].get("episodes", 64),
                          plan=name) for s in (0, 1) for t in table]
+        elif name == "rope":  # the Transformer with RoPE on the whole head where the table's keeps Pythia's 0.25
+            runs += [Run(t, "transformer", s, lengths=TASKS[t]["lengths"], plan=name, variant="rope1")
+                     for s in (0, 1) for t in ("multiplication_nx1", "multiplication_nx2")]
         elif name == "extra":  # tasks past the paper
             runs += [Run(t, a, s, lengths=TASKS[t]["lengths"], plan=name)
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
-            raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa")
+            raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope")
     return runs
 
 
@@ -136,21 +147,24 @@ def commands(run: Run, args) -> list[list[str]]:
     cli = [sys.executable, "-m", "toolenv.cli"]
     train = [*cli, "train", "--config", str(cfg_path), "--out", str(ckpt)]
     board = Path(args.board) / (f"{run.id}-{run.plan}.json" if run.plan == "beyond" else f"{run.id}.json")
-    name = f"{run.backbone}-{run.size}" + ("" if run.regime == "interactive" else f"-{run.regime}")
-    # not for Transformers: their KV caches grow with the episode (64 rows of 400k tokens at 1,000 gates)
-    fixed_state = run.backbone not in ("transformer", "swa-transformer")
-    together = TASKS[run.task].get("gpu_together") if args.device.startswith("cuda") and fixed_state else None
+    name = (f"{run.backbone}-{run.size}" + (f"-{run.variant}" if run.variant else "")
+            + ("" if run.regime == "interactive" else f"-{run.regime}"))
+    # not for the full-attention Transformer: its KV cache grows with the episode (64 rows of 400k tokens at
+    # 1,000 gates); the sliding-window one keeps a ring of `window` slots, like the SSMs' and RNNs' fixed states
+    fixed_memory = run.backbone != "transformer"
+    together = TASKS[run.task].get("gpu_together") if args.device.startswith("cuda") and fixed_memory else None
     batching = (["--batch-size", str(run.episodes * together), "--together"] if together
                 else ["--batch-size", str(run.episodes), "--stop-at-zero"])
     evaluate = [*cli, "eval", str(ckpt), "--lengths", ",".join(map(str, run.lengths)), "--episodes",
                 str(run.episodes), *batching, "--device", args.device,
+                *(["--cuda-graphs", "off"] if args.no_graphs else []),
                 "--name", f"{name}-s{run.seed}" + ("-10k" if run.plan == "beyond" else ""), "--out", str(board)]
     return [train, evaluate]
 
 
 def launch(run: Run, args) -> subprocess.Popen:
     Path(args.runs).mkdir(parents=True, exist_ok=True)
-    base = Run(run.task, run.backbone, run.seed, run.regime)
+    base = Run(run.task, run.backbone, run.seed, run.regime, variant=run.variant)
     cfg_path = Path(args.runs) / f"{run.id}.config.json"
     cfg_path.write_text(json.dumps(base.train_config(args.device, Path(args.runs) / run.id, args.steps, args.kernels), indent=1))
     script = " && ".join(shlex.join(c) for c in commands(run, args))
@@ -167,13 +181,15 @@ def done(run: Run, args) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--plan", default="table,ablation,beyond,extra,swa")
+    parser.add_argument("--plan", default="table,ablation,beyond,extra,swa,rope")
     parser.add_argument("--tasks", default=None, help="comma-separated: keep only these tasks")
     parser.add_argument("--backbones", default=None, help="comma-separated: keep only these backbones")
     parser.add_argument("--seeds", default=None, help="comma-separated: keep only these seeds")
     parser.add_argument("--steps", type=int, default=None, help="training steps instead of the task's (smoke tests)")
     parser.add_argument("--kernels", action="store_true", help="Mamba/Mamba-2 on mamba-ssm's kernels (built "
                         "with scripts/gpu_build.sh) instead of their PyTorch paths")
+    parser.add_argument("--no-graphs", action="store_true", help="score on the eager loop (toolenv eval "
+                        "--cuda-graphs off) instead of CUDA-graph replays where they apply")
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per run (OMP_NUM_THREADS)")
     parser.add_argument("--tag", default="", help="names this queue's summary, runs/<tag>queue.json, when "
@@ -214,13 +230,13 @@ def main() -> None:
                     retried.add(rid)  # once more at the end of the queue (training and eval resume)
                     todo.append(run)
         late = args.deadline is not None and time.time() - t0 > args.deadline
-        busy = {(r.task, r.backbone, r.seed, r.regime) for r, _, _ in running.values()}
+        busy = {(r.task, r.backbone, r.seed, r.regime, r.variant) for r, _, _ in running.values()}
         while todo and len(running) < args.jobs and not late:
-            pick = next((r for r in todo if (r.task, r.backbone, r.seed, r.regime) not in busy), None)
+            pick = next((r for r in todo if (r.task, r.backbone, r.seed, r.regime, r.variant) not in busy), None)
             if pick is None:
                 break
             todo.remove(pick)
-            busy.add((pick.task, pick.backbone, pick.seed, pick.regime))
+            busy.add((pick.task, pick.backbone, pick.seed, pick.regime, pick.variant))
             running[pick.id + pick.plan] = (pick, launch(pick, args), time.time())
         if late and not running:
             print(f"deadline: {len(todo)} runs not started", flush=True)

@@ -57,3 +57,31 @@ def test_every_recipe_names_known_backbones_and_fields(task):
     for backbone, recipe in paper_runs.TASKS[task].get("recipes", {}).items():
         assert backbone in paper_runs.RECIPES
         assert set(recipe) <= {"steps", "batch", "lr", "warmup", "overrides"}
+
+
+def _args(**kw):
+    import argparse
+
+    return argparse.Namespace(**{"runs": "runs/paper", "board": "runs/board", "device": "cuda", "no_graphs": False,
+                                 **kw})
+
+
+def test_a_variant_is_its_own_run_with_its_own_name_and_config():
+    (rope,) = [r for r in paper_runs.plan(["rope"]) if r.id == "multiplication_nx1-transformer-rope1-s0"]
+    train, evaluate = paper_runs.commands(rope, _args())
+    assert rope.train_config("cuda", Path("runs/x"))["overrides"] == {"rotary_pct": 1.0}
+    assert config("multiplication_nx1", "transformer")["overrides"] == {}  # the table's run keeps Pythia's 0.25
+    assert evaluate[evaluate.index("--name") + 1] == "transformer-small-rope1-s0"
+    assert "runs/paper/multiplication_nx1-transformer-rope1-s0" in train
+
+
+def test_fixed_memory_models_share_gpu_batches_across_lengths_and_graphs_can_be_turned_off():
+    def evaluate(backbone: str, **kw) -> list[str]:
+        return paper_runs.commands(paper_runs.Run("logical_graph", backbone, 0, lengths=[10, 20], episodes=16),
+                                   _args(**kw))[1]
+
+    assert "--together" in evaluate("swa-transformer") and "--together" in evaluate("gru")
+    assert "--together" not in evaluate("transformer")  # its KV cache grows with every episode of the batch
+    assert "--cuda-graphs" not in evaluate("gru")
+    cmd = evaluate("gru", no_graphs=True)
+    assert cmd[cmd.index("--cuda-graphs") + 1] == "off"

@@ -55,6 +55,11 @@
 #                 memory on the L x L mask), its CUDA test and memory benchmark first; Mamba-1 on the logical graph
 #                 if .whl/ holds compiled objects (scripts/selective_scan_objects.py); Hanoi's Transformers at
 #                 8-12 disks if their checkpoints are carried
+#   after12     - (session 12, one H200) the Transformers' steps replayed as CUDA graphs (their KV cache grows
+#                 between replays): their gpu tests and the rollout benchmark first, then Hanoi's Transformers
+#                 retrained (session 11's checkpoints were lost) and scored past 7 disks, the sliding-window
+#                 Transformer on Hanoi and the logical graph (seeds 0 and 1), and the Transformer with RoPE on the
+#                 whole head on n x 1 and n x 2 (plan rope); scoring falls back to the eager loop if the tests fail
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -290,6 +295,26 @@ after11b)  # carry [".whl"]
   done
   sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
+after12)  # carry [".whl"]
+  begin
+  rm -f runs/paper/board/hanoi-transformer-s[01].json  # retrained: session 11's checkpoints are gone
+  timeout 150 python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_rollout_gpu.py tests/test_transformer.py \
+    -k "transformer or growing or blockwise" > runs/paper/tf_graph_tests.log 2>&1
+  graphs=$?; tail -n 4 runs/paper/tf_graph_tests.log
+  flag=(); [ "$graphs" = 0 ] || { flag=(--no-graphs); echo "graph tests failed: scoring on the eager loop"; }
+  # eager against graphs, alone on the GPU (short: the runs wait for it)
+  timeout 150 python3 benchmarks/gpu_rollout.py --backbones transformer,swa-transformer --batches 16,128 --steps 512 \
+    --length 20 --no-compile-env --json runs/paper/gpu_rollout_tf.json > runs/paper/gpu_rollout_tf.log 2>&1
+  tail -n 9 runs/paper/gpu_rollout_tf.log
+  q hanoi-tf --plan table --tasks hanoi --backbones transformer --seeds 0,1 --device cuda --jobs 2 "${flag[@]}"
+  q swa-hanoi --plan swa --tasks hanoi --seeds 0,1 --device cuda --jobs 2 "${flag[@]}"
+  q rope --plan rope --seeds 0,1 --device cuda --jobs 2 "${flag[@]}"
+  q swa-graph --plan swa --tasks logical_graph --seeds 0,1 --device cuda --jobs 2 "${flag[@]}"
+  # the blockwise attention's memory at Hanoi's size (8 x 42k tokens), beside the runs (its time is theirs too)
+  setsid nohup timeout 300 python3 benchmarks/swa_train_memory.py --device cuda --lengths 8192,42000 --batch 8 \
+    --reps 1 > runs/paper/swa_train_memory.log 2>&1 < /dev/null &
+  sleep 20; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  ;;
 after-build)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
   # first the objects compiled on the CPU box (scripts/selective_scan_objects.py: one C++ file to compile
@@ -335,5 +360,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
