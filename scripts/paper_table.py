@@ -12,6 +12,7 @@ Usage: python scripts/paper_table.py [--board leaderboards/paper] [--out leaderb
 from __future__ import annotations
 
 import argparse
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -57,16 +58,17 @@ def wall(e: lb.LeaderboardEntry) -> str:
 
 
 def table(task: str, regime: str, entries: list[tuple[lb.LeaderboardEntry, bool]]) -> str:
-    by_backbone: dict[str, list[tuple[lb.LeaderboardEntry, bool]]] = defaultdict(list)
-    for e, partial in entries:
-        by_backbone[e.agent.backbone].append((e, partial))
+    by_backbone: dict[tuple[str, str], list[tuple[lb.LeaderboardEntry, bool]]] = defaultdict(list)
+    for e, partial in entries:  # one row per model: its backbone and its name less the seed (a variant's own row)
+        by_backbone[(e.agent.backbone, re.sub(r"-s\d+(-10k)?$", "", e.agent.name))].append((e, partial))
     lengths = sorted({r.length for e, _ in entries for r in e.results})
     head = ["ours", "params", "seeds: n→m (p%)", *map(fmt_len, lengths), "steps", "train wall (s), per seed"]
     if regime == "interactive" and task in PAPER:
         head.insert(1, "paper")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for backbone in sorted(by_backbone, key=lambda b: ORDER.index(b) if b in ORDER else 99):
-        runs = sorted(by_backbone[backbone], key=lambda x: x[0].training.seed if x[0].training else 0)
+    for key in sorted(by_backbone, key=lambda k: (ORDER.index(k[0]) if k[0] in ORDER else 99, k[1])):
+        backbone, runs = key[0], by_backbone[key]
+        runs = sorted(runs, key=lambda x: x[0].training.seed if x[0].training else 0)
         best = max(runs, key=lambda x: (x[0].summary.longest_5pct or 0, x[0].summary.accuracy_at_longest_5pct or 0))
         acc = {r.length: r.exact_accuracy for r in best[0].results}
         seeds = "; ".join(f"s{e.training.seed if e.training else '?'}: {e.summary.paper_style}"

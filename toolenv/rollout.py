@@ -131,11 +131,11 @@ class _GraphChunk:
     def __init__(self, advance, c: dict, rows: bt.Rows, rec: dict, policy, steps: int) -> None:
         self.advance, self.c, self.rows, self.rec, self.policy, self.steps = advance, c, rows, rec, policy, steps
         self.graph: torch.cuda.CUDAGraph | None = None
-        self.captured: list[torch.Tensor] = []  # what the graph addresses, held: ids of freed tensors recur
+        self.captured: list[torch.Tensor] = []  # what the graph addresses (see _same)
 
     def _buffers(self) -> list[torch.Tensor]:
-        leaves, _ = torch.utils._pytree.tree_flatten(self.policy.graph_state)
-        return [self.rows.mem, self.rows.qbuf, self.rec["ctx"], self.rec["roles"], *leaves]
+        rows, rec = self.rows, self.rec
+        return [rows.mem, rows.qbuf, rec["ctx"], rec["roles"], *_state_leaves(self.policy)]
 
     def _carry(self) -> list[torch.Tensor]:
         leaves, _ = torch.utils._pytree.tree_flatten(self.policy.graph_state)
@@ -168,7 +168,12 @@ class _GraphChunk:
         self.graph.replay()
 
 
+def _state_leaves(policy) -> list[torch.Tensor]:
+    return torch.utils._pytree.tree_flatten(policy.graph_state)[0]
+
+
 def _same(tensors: list[torch.Tensor], held: list[torch.Tensor]) -> bool:
+    """The very tensors a graph captured (held, so that a freed tensor's id cannot recur)."""
     return len(tensors) == len(held) and all(x is y for x, y in zip(tensors, held))
 
 
@@ -194,16 +199,15 @@ class _PolicyGraph:
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             choice = self.policy.feed(self.tok, None)
-            for s, new in zip(static, torch.utils._pytree.tree_flatten(self.policy.graph_state)[0]):
+            for s, new in zip(static, _state_leaves(self.policy)):
                 if new is not s:
                     s.copy_(new)
         self.policy.graph_state = torch.utils._pytree.tree_unflatten(static, spec)
-        self.graph, self.choice = graph, choice
-        self.captured = torch.utils._pytree.tree_flatten(self.policy.graph_state)[0]
+        self.graph, self.choice, self.captured = graph, choice, _state_leaves(self.policy)
 
     def feed(self, tok: torch.Tensor) -> torch.Tensor:
         """Every row consumes ``tok``; the next greedy choice per row."""
-        if self.graph is None or not _same(torch.utils._pytree.tree_flatten(self.policy.graph_state)[0], self.captured):
+        if self.graph is None or not _same(_state_leaves(self.policy), self.captured):
             self._capture()  # recording, not running: the replay below does the work
         self.tok.copy_(tok)
         self.graph.replay()

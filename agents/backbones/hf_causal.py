@@ -58,7 +58,7 @@ class _RowCache(Cache):
         self.capacity = capacity
         self.slot: torch.Tensor | None = None
         self.active: torch.Tensor | None = None
-        self.used = torch.zeros(1, dtype=torch.long, device=device)  # full attention: slots written, every row
+        self.used = torch.zeros(1, dtype=torch.long, device=device)  # full attention: slots written
         self.host_used = 0  # its host copy: exact after eager steps and after `reserve` (which reads `used`)
         self.view = capacity
 

@@ -60,6 +60,11 @@
 #                 retrained (session 11's checkpoints were lost) and scored past 7 disks, the sliding-window
 #                 Transformer on Hanoi and the logical graph (seeds 0 and 1), and the Transformer with RoPE on the
 #                 whole head on n x 1 and n x 2 (plan rope); scoring falls back to the eager loop if the tests fail
+#   after12b    - the plan for the lease after session 12 (one H200): Hanoi's Transformers trained again and scored
+#                 with graphs past 7 disks (session 12's were cut at 6-7; their entries replace session 11's), the
+#                 sliding-window Transformer's Hanoi seed 1 at once; its logical graph seed 0, which held ~90 GB at
+#                 batch 256 in session 12, only once those have trained (`later`); Mamba-1's logical graph if .whl/
+#                 holds its compiled objects and a second GPU is lent
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -315,6 +320,28 @@ after12)  # carry [".whl"]
     --reps 1 > runs/paper/swa_train_memory.log 2>&1 < /dev/null &
   sleep 20; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
+after12b)  # carry [".whl"]
+  begin
+  rm -f runs/paper/board/hanoi-transformer-s[01].json
+  G1=$([ "$(nvidia-smi -L | wc -l)" -ge 2 ] && echo 1 || echo 0)
+  GPU=0 q hanoi-tf --plan table --tasks hanoi --backbones transformer --seeds 0,1 --device cuda --jobs 2
+  GPU=0 q swa-hanoi --plan swa --tasks hanoi --seeds 1 --device cuda --jobs 1
+  LATER="swa-graph --plan swa --tasks logical_graph --seeds 0 --device cuda --jobs 1" GPU=$G1 \
+    setsid nohup bash "$0" later >> runs/paper/later.log 2>&1 < /dev/null &
+  if [ "$G1" = 1 ] && ls .whl/selective_scan_objects-*.tgz > /dev/null 2>&1; then
+    GPU=1 AFTER_TESTS=none build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0,1 --jobs 2
+  fi
+  sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  ;;
+later)  # (background) start the queue $LATER once no run is training on GPU $GPU (or after ${LATER_MAX:-900} s)
+  for _ in $(seq 1 $(( ${LATER_MAX:-900} / 15 ))); do
+    pgrep -f "toolenv.cli train" > /dev/null || break
+    [ "$GPU" != 0 ] && break  # its own GPU: no need to wait
+    sleep 15
+  done
+  # shellcheck disable=SC2086  # word splitting wanted: LATER is "TAG ARGS..."
+  q $LATER
+  ;;
 after-build)
   export PYTHONPATH=/tmp/site-cuda:/tmp/site
   # first the objects compiled on the CPU box (scripts/selective_scan_objects.py: one C++ file to compile
@@ -360,5 +387,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
