@@ -65,6 +65,11 @@
 #                 sliding-window Transformer's Hanoi seed 1 at once; its logical graph seed 0, which held ~90 GB at
 #                 batch 256 in session 12, only once those have trained (`later`); Mamba-1's logical graph if .whl/
 #                 holds its compiled objects and a second GPU is lent
+#   after13     - (session 13, one H200) session 12's Hanoi Transformers (checkpoints carried; its replicates: s1 100/94%
+#                 at 6/7 disks, s0 88% at 6) scored on from their .partial files with graphs (they replace session 11's
+#                 entries, scored to 7); the sliding-window Transformer's Hanoi seed 1 beside them; its logical graph
+#                 seed 0 (~90 GB, 1,299 s of training in session 12) only once every other run has ended (`later`
+#                 with LATER_WHILE, at most 1,200 s on): a trainer beside them slowed the latency-bound graph replays ~10x in session 12
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -333,9 +338,25 @@ after12b)  # carry [".whl"]
   fi
   sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
-later)  # (background) start the queue $LATER once no run is training on GPU $GPU (or after ${LATER_MAX:-900} s)
+after13)  # carry [".whl", "runs/paper/hanoi-transformer-s0", "runs/paper/hanoi-transformer-s1"]
+  begin
+  rm -f runs/paper/board/hanoi-transformer-s[01].json  # session 11's (lost checkpoints): the retrains replace them
+  cp leaderboards/paper/replicates/session12-hanoi-transformer/*.partial-* runs/paper/board/
+  for s in 0 1; do  # resumes from the .partial file: s0 at 7 disks, s1 at 8
+    [ -f "runs/paper/hanoi-transformer-s$s/model.safetensors" ] || { echo "hanoi-transformer-s$s not carried"; continue; }
+    setsid nohup python3 -m toolenv.cli eval "runs/paper/hanoi-transformer-s$s" --lengths 6,7,8,9,10,11,12 \
+      --episodes 16 --batch-size 16 --stop-at-zero --device cuda --name "transformer-small-s$s" \
+      --out "runs/paper/board/hanoi-transformer-s$s.json" > "runs/paper/hanoi-tf-s$s-score.log" 2>&1 < /dev/null &
+  done
+  q swa-hanoi --plan swa --tasks hanoi --seeds 1 --device cuda --jobs 1
+  LATER="swa-graph --plan swa --tasks logical_graph --seeds 0 --device cuda --jobs 1" LATER_MAX=1200 \
+    LATER_WHILE="toolenv.cli (train|eval)|scripts/paper_runs.py" GPU=0 setsid nohup bash "$0" later >> runs/paper/later.log 2>&1 < /dev/null &
+  sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  ;;
+later)  # (background) start the queue $LATER once no process matching $LATER_WHILE (default: a training run) is
+  # left on GPU $GPU (or after ${LATER_MAX:-900} s)
   for _ in $(seq 1 $(( ${LATER_MAX:-900} / 15 ))); do
-    pgrep -f "toolenv.cli train" > /dev/null || break
+    pgrep -f -E "${LATER_WHILE:-toolenv.cli train}" > /dev/null || break
     [ "$GPU" != 0 ] && break  # its own GPU: no need to wait
     sleep 15
   done
@@ -387,5 +408,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
