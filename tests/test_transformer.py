@@ -31,10 +31,10 @@ def _step_rows(model, x, paused):
     """Feed row b's tokens in order, skipping the steps in paused[b]; rows that run out stay
     paused. Returns each row's logits for its own tokens, and the final state."""
     B, T = x.shape
-    state, got, ptr, t = model.init_state(B), [[] for _ in range(B)], [0] * B, 0
+    state, got, ptr, t = model.init_state(B, x.device), [[] for _ in range(B)], [0] * B, 0
     while min(ptr) < T:
-        mask = torch.tensor([ptr[b] < T and t not in paused[b] for b in range(B)])
-        tokens = torch.tensor([int(x[b, min(ptr[b], T - 1)]) for b in range(B)])
+        mask = torch.tensor([ptr[b] < T and t not in paused[b] for b in range(B)], device=x.device)
+        tokens = torch.tensor([int(x[b, min(ptr[b], T - 1)]) for b in range(B)], device=x.device)
         logits, state = model.step(tokens, state, mask)
         for b in range(B):
             if mask[b]:
@@ -327,3 +327,29 @@ def test_blockwise_attention_equals_sdpa_on_cuda_in_bf16():
     with torch.autocast("cuda", dtype=torch.bfloat16):
         a, b = chunks(x).float(), sdpa(x).float()
     assert (a - b).abs().max() < 0.05  # bf16, logits of magnitude ~1
+
+
+def test_an_unknown_decode_attention_kernel_is_named(monkeypatch):
+    from agents.backbones import hf_causal
+
+    monkeypatch.setenv(hf_causal.DECODE_ATTENTION_ENV, "flash")
+    with pytest.raises(toolenv.ToolEnvError, match="TOOLENV_DECODE_ATTENTION='flash'.*math"):
+        hf_causal.decode_attention()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("kernel", ["math", "sdpa"])
+@pytest.mark.parametrize("cls,kw", [CASES[0], CASES[2]], ids=["neox", "swa"])
+def test_cuda_stepping_with_pauses_equals_the_full_forward_for_each_decode_kernel(cls, kw, kernel, monkeypatch):
+    """On CUDA a step attends over the whole capacity (empty slots masked), by either kernel."""
+    from agents.backbones import hf_causal
+
+    monkeypatch.setenv(hf_causal.DECODE_ATTENTION_ENV, kernel)
+    m = _model(cls, **kw).cuda()
+    x = torch.randint(4, V, (3, 100), generator=torch.Generator().manual_seed(11))
+    paused = [set(), {0, 1, 2, *range(8, 40)}, set(range(0, 200, 2))]
+    with torch.no_grad():
+        got, state = _step_rows(m, x.cuda(), paused)
+        assert state.cache.capacity > x.shape[1] or m.window is not None  # steps saw empty slots too
+        for b in range(3):
+            assert (got[b] - m(x[b : b + 1].cuda())[0]).abs().max() < TOL, f"row {b}"

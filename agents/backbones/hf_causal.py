@@ -26,25 +26,54 @@ cache grows then; the state is a pytree of its tensors). On CUDA a step attends 
 capacity (empty slots masked), so eager and captured steps run the same kernels on the same
 shapes; on the CPU it attends over the used slots only.
 
+Decoding attention on CUDA (``decode_attention()``, environment variable
+``TOOLENV_DECODE_ATTENTION``): a step's query is one token against up to the whole capacity.
+``math`` (the default) runs it as two batched matrix products and a softmax, bandwidth-bound
+at any capacity; ``sdpa`` lets PyTorch pick its fused kernel, which for a masked fp32 query of
+length 1 is the memory-efficient one: it walks each row's keys in one thread block, so a step
+grows slow with the cache (``benchmarks/decode_attention.py`` measures both, docs/gpu.md).
+Both compute the same attention in fp32 (GPU test); the CPU and training are untouched.
+
 The cache is updated in place (out of place while autograd records): after ``step`` only the
 returned state is valid.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import os
 from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils import _pytree as pytree
 from transformers import Cache, PreTrainedConfig, PreTrainedModel
 from transformers.cache_utils import CacheLayerMixin
 
 from agents.backbone import Backbone
 from toolenv import vocab
+from toolenv.errors import ToolEnvError
 
 _FIRST_CAPACITY = 64  # full attention: slots allocated at first, then grown 1.5x when full
+
+DECODE_ATTENTION_ENV = "TOOLENV_DECODE_ATTENTION"
+DECODE_ATTENTION = {"math": [SDPBackend.MATH], "sdpa": None}  # name -> sdpa backends (None: PyTorch's choice)
+
+
+def decode_attention() -> str:
+    """The attention kernel of CUDA decoding steps: ``$TOOLENV_DECODE_ATTENTION``, default ``math``."""
+    name = os.environ.get(DECODE_ATTENTION_ENV, "math")
+    if name not in DECODE_ATTENTION:
+        raise ToolEnvError(f"{DECODE_ATTENTION_ENV}={name!r}: expected one of {sorted(DECODE_ATTENTION)}")
+    return name
+
+
+def _decode_kernels(device: torch.device):
+    """Context manager that picks the sdpa backends of a decoding step on ``device``."""
+    backends = DECODE_ATTENTION[decode_attention()] if device.type == "cuda" else None
+    return contextlib.nullcontext() if backends is None else sdpa_kernel(backends)
 
 
 class _RowCache(Cache):
@@ -226,8 +255,9 @@ class HFCausalBackbone(Backbone):
             dtype = self.model.get_input_embeddings().weight.dtype
             attention = torch.zeros(attention.shape, dtype=dtype, device=attention.device).masked_fill_(
                 ~attention, torch.finfo(dtype).min)
-        out = self.model(input_ids=tokens[:, None], attention_mask=attention, position_ids=pos[:, None],
-                         use_cache=True, **{self._cache_kw: cache})
+        with _decode_kernels(tokens.device):
+            out = self.model(input_ids=tokens[:, None], attention_mask=attention, position_ids=pos[:, None],
+                             use_cache=True, **{self._cache_kw: cache})
         if self.window is None:
             cache.used = cache.used + 1 if grad else cache.used.add_(1)
             cache.host_used += 1

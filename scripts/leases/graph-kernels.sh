@@ -70,6 +70,10 @@
 #                 entries, scored to 7); the sliding-window Transformer's Hanoi seed 1 beside them; its logical graph
 #                 seed 0 (~90 GB, 1,299 s of training in session 12) only once every other run has ended (`later`
 #                 with LATER_WHILE, at most 1,200 s on): a trainer beside them slowed the latency-bound graph replays ~10x in session 12
+#   after14     - (session 14, one H200; every checkpoint was lost with the session's ignored files) the decoding
+#                 attention benchmark alone (benchmarks/decode_attention.py), its faster kernel then exported for
+#                 every run; Hanoi's Transformer trained again (seeds 0 and 1) and scored from 6 disks, the
+#                 sliding-window Transformer's Hanoi seed 1 beside them; the decoding kernels' GPU tests
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until this call has run T seconds (or everything ended), then pack
 # Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
@@ -356,7 +360,7 @@ after13)  # carry [".whl", "runs/paper/hanoi-transformer-s0", "runs/paper/hanoi-
 later)  # (background) start the queue $LATER once no process matching $LATER_WHILE (default: a training run) is
   # left on GPU $GPU (or after ${LATER_MAX:-900} s)
   for _ in $(seq 1 $(( ${LATER_MAX:-900} / 15 ))); do
-    pgrep -f -E "${LATER_WHILE:-toolenv.cli train}" > /dev/null || break
+    pgrep -f "${LATER_WHILE:-toolenv.cli train}" > /dev/null || break  # (extended regex already; -E is no option)
     [ "$GPU" != 0 ] && break  # its own GPU: no need to wait
     sleep 15
   done
@@ -403,6 +407,19 @@ throughput)  # training throughput of the paper presets on the kernels
     | tee runs/paper/train_throughput.log | tail -n 12
   ;;
 pack) pack ;;
+after14)  # carry [".whl"]
+  begin
+  rm -f runs/paper/board/hanoi-transformer-s[01].json  # session 11's (lost checkpoints): the retrains are scored further
+  python3 benchmarks/decode_attention.py --json runs/paper/decode_attention.json 2>&1 | tee runs/paper/decode_attention.log
+  TOOLENV_DECODE_ATTENTION=$(python3 -c "import json; r = [r for r in json.load(open('runs/paper/decode_attention.json'))['rows']
+if r['backbone'] == 'transformer'][-1]['ms_per_step']; print(min(r, key=r.get))" 2>/dev/null || echo math)
+  export TOOLENV_DECODE_ATTENTION; echo "decoding attention: $TOOLENV_DECODE_ATTENTION" | tee -a runs/paper/decode_attention.log
+  q hanoi-tf --plan table --tasks hanoi --backbones transformer --seeds 0,1 --device cuda --jobs 2
+  q swa-hanoi --plan swa --tasks hanoi --seeds 1 --device cuda --jobs 1
+  setsid nohup python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_transformer.py tests/test_rollout_gpu.py \
+    -k "transformer or decode or kv_cache" > runs/paper/gpu-tests.log 2>&1 < /dev/null &
+  sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  ;;
 wait)
   until=${2:-500}
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
