@@ -75,8 +75,10 @@
 #                 every run; Hanoi's Transformer trained again (seeds 0 and 1) and scored from 6 disks, the
 #                 sliding-window Transformer's Hanoi seed 1 beside them; the decoding kernels' GPU tests
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
-#   wait T      - wait until this call has run T seconds (or everything ended), then pack
-# Usage: bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 580
+#   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
+#                 everything ended, then pack. Session 14's first call ran `after14` (~60 s) and then `wait 555`,
+#                 counted from its own start, into the 600 s limit: export CALL_T0 at the start of the call.
+# Usage: export CALL_T0=$(date +%s); bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 560
 set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH=/tmp/site
 OUT=${OUT:-/tmp/out}
@@ -421,7 +423,7 @@ if r['backbone'] == 'transformer'][-1]['ms_per_step']; print(min(r, key=r.get))"
   sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
 wait)
-  until=${2:-500}
+  until=$(( ${2:-500} - $(date +%s) + ${CALL_T0:-$(date +%s)} ))  # in this script's own SECONDS
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
