@@ -28,10 +28,10 @@ shapes; on the CPU it attends over the used slots only.
 
 Decoding attention on CUDA (``decode_attention()``, environment variable
 ``TOOLENV_DECODE_ATTENTION``): a step's query is one token against up to the whole capacity.
-``math`` (the default) runs it as two batched matrix products and a softmax, bandwidth-bound
-at any capacity; ``sdpa`` lets PyTorch pick its fused kernel, which for a masked fp32 query of
-length 1 is the memory-efficient one: it walks each row's keys in one thread block, so a step
-grows slow with the cache (``benchmarks/decode_attention.py`` measures both, docs/gpu.md).
+``math`` (the default) runs it as two batched matrix products and a softmax; ``sdpa`` lets
+PyTorch pick its fused kernel (the memory-efficient one, for a masked fp32 query), which read the
+cache at ~300 GB/s at every size on an H200 where ``math`` reached 1,350 GB/s: 2.6-4.6x slower
+steps at 4k-65k slots (``benchmarks/decode_attention.py``, docs/gpu.md).
 Both compute the same attention in fp32 (GPU test); the CPU and training are untouched.
 
 The cache is updated in place (out of place while autograd records): after ``step`` only the
