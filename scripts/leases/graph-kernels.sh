@@ -74,6 +74,9 @@
 #                 attention benchmark alone (benchmarks/decode_attention.py), its faster kernel then exported for
 #                 every run; Hanoi's Transformer trained again (seeds 0 and 1) and scored from 6 disks, the
 #                 sliding-window Transformer's Hanoi seed 1 beside them; the decoding kernels' GPU tests
+#   after15     - (session 15, one H200) Mamba-1 `small`'s logical graph seed 1 trained again (session 9's checkpoint
+#                 is gone; its entry stopped at 500 gates) alone on the GPU, on the extension linked from .whl/'s
+#                 objects, then scored at every length to 1,000 gates with 4 lengths per batch
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
 #                 everything ended, then pack. Session 14's first call ran `after14` (~60 s) and then `wait 555`,
@@ -422,10 +425,16 @@ if r['backbone'] == 'transformer'][-1]['ms_per_step']; print(min(r, key=r.get))"
     -k "transformer or decode or kv_cache" > runs/paper/gpu-tests.log 2>&1 < /dev/null &
   sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
+after15)  # carry [".whl"] (with the Mamba-1 objects: ~44 MB)
+  begin
+  rm -f runs/paper/board/logical_graph-mamba-s1.json  # session 9's entry (10-500 gates; checkpoint lost): retrained
+  AFTER_TESTS=none build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 1 --jobs 1
+  sleep 150; tail -n 5 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  ;;
 wait)
   until=$(( ${2:-500} - $(date +%s) + ${CALL_T0:-$(date +%s)} ))  # in this script's own SECONDS
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
