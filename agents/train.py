@@ -13,6 +13,7 @@ DistributedDataParallel, and only rank 0 validates and writes checkpoints and lo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -116,11 +117,16 @@ def validate(backbone, cfg: TrainConfig, device: torch.device) -> float:
 
 
 def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None,
-          data_workers: int | None = None) -> TrainResult:
+          data_workers: int | None = None, micro_batch: int | None = None) -> TrainResult:
     """Train (or resume) the run in ``cfg.out_dir``. ``stop_after``: leave after that many steps
     of this call, checkpointed, as an interruption would (tests). ``data_workers``: processes
     that generate the oracle batches ahead of the training step (the same batches, so the same
-    run); None = ``default_data_workers(device)``."""
+    run); None = ``default_data_workers(device)``. ``micro_batch``: rows per forward/backward
+    (gradients accumulated, each slice cut after its last loss token), so activation memory
+    follows the slice, not the batch; the step's gradient is the same sum (up to rounding), so
+    it is not part of the run's configuration; None = the whole batch (of this process)."""
+    if micro_batch is not None and micro_batch < 1:
+        raise ValueError(f"micro_batch must be a positive number of rows, got {micro_batch}")
     out = Path(cfg.out_dir)
     ddp, device = init_distributed(cfg.resolved_device())
     progress = progress and ddp.main
@@ -183,14 +189,22 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             t0 = time.perf_counter()
             batch = next(batches)
             share = ddp.shard(batch)
-            inputs, targets, mask = (x.to(device, non_blocking=True) for x in (share.inputs, share.targets, share.mask))
-            with autocast:
-                logits = model(inputs)
-            # the mean over the global batch's loss tokens, whichever rows this process holds
-            loss_sum = F.cross_entropy(logits.float()[mask], targets[mask], reduction="sum")
             opt.zero_grad(set_to_none=True)
-            (loss_sum * (ddp.world / batch.tokens)).backward()  # DDP averages gradients over processes
-            loss = ddp.sum(loss_sum.detach()) / batch.tokens
+            slices = micro_slices(share.mask, micro_batch)
+            loss_sum = torch.zeros((), device=device)
+            for k, (rows, width) in enumerate(slices):
+                inputs, targets, mask = (x[rows, :width].to(device, non_blocking=True)
+                                         for x in (share.inputs, share.targets, share.mask))
+                # gradients are all-reduced once, after the last slice
+                sync = ddp.active and k < len(slices) - 1
+                with model.no_sync() if sync else contextlib.nullcontext():
+                    with autocast:
+                        logits = model(inputs)
+                    # the mean over the global batch's loss tokens, whichever rows this process holds
+                    part = F.cross_entropy(logits.float()[mask], targets[mask], reduction="sum")
+                    (part * (ddp.world / batch.tokens)).backward()  # DDP averages gradients over processes
+                loss_sum += part.detach()
+            loss = ddp.sum(loss_sum) / batch.tokens
             torch.nn.utils.clip_grad_norm_(backbone.parameters(), cfg.grad_clip)
             opt.step()
             sched.step()
@@ -221,6 +235,20 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
         checkpoint()  # interrupted on purpose: leave a resumable state
     ddp.barrier()  # rank 0's last checkpoint is complete when any process returns
     return _result(cfg, backbone, step, wall, tokens_seen, history, device)
+
+
+def micro_slices(mask: torch.Tensor, micro_batch: int | None) -> list[tuple[slice, int]]:
+    """(rows, width) of each forward/backward for a [B, T] loss mask: ``micro_batch`` rows at a
+    time (all when None), each cut after its last loss position; the models are causal, so the
+    positions cut affect no loss term. Rows without a loss token are skipped."""
+    rows = mask.shape[0]
+    step = rows if micro_batch is None else micro_batch
+    out = []
+    for r0 in range(0, rows, step):
+        cols = mask[r0 : r0 + step].any(0).nonzero()
+        if len(cols):
+            out.append((slice(r0, r0 + step), int(cols[-1]) + 1))
+    return out
 
 
 def _result(cfg, backbone, step, wall, tokens, history, device) -> TrainResult:

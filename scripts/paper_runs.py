@@ -145,7 +145,8 @@ def commands(run: Run, args) -> list[list[str]]:
     ckpt = Path(args.runs) / run.id  # a `beyond` run scores the table run's checkpoint
     cfg_path = Path(args.runs) / f"{run.id}.config.json"
     cli = [sys.executable, "-m", "toolenv.cli"]
-    train = [*cli, "train", "--config", str(cfg_path), "--out", str(ckpt)]
+    train = [*cli, "train", "--config", str(cfg_path), "--out", str(ckpt),
+             *(["--micro-batch", str(args.micro_batch)] if args.micro_batch else [])]
     board = Path(args.board) / (f"{run.id}-{run.plan}.json" if run.plan == "beyond" else f"{run.id}.json")
     name = (f"{run.backbone}-{run.size}" + (f"-{run.variant}" if run.variant else "")
             + ("" if run.regime == "interactive" else f"-{run.regime}"))
@@ -190,6 +191,8 @@ def main() -> None:
                         "with scripts/gpu_build.sh) instead of their PyTorch paths")
     parser.add_argument("--no-graphs", action="store_true", help="score on the eager loop (toolenv eval "
                         "--cuda-graphs off) instead of CUDA-graph replays where they apply")
+    parser.add_argument("--micro-batch", type=int, default=None, help="rows per forward/backward in training "
+                        "(toolenv train --micro-batch: the same steps in less GPU memory)")
     parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per run (OMP_NUM_THREADS)")
     parser.add_argument("--tag", default="", help="names this queue's summary, runs/<tag>queue.json, when "

@@ -19,12 +19,12 @@ CONFIG = {"tasks": [{"name": "addition", "max_length": 3}], "backbone": "mamba2"
           "checkpoint_every": 100}
 
 
-def train_cli(tmp_path, name, launcher):
+def train_cli(tmp_path, name, launcher, *flags):
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps(CONFIG))
     out = tmp_path / name
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([*launcher, "-m", "toolenv.cli", "train", "--config", str(cfg), "--out", str(out)],
+    subprocess.run([*launcher, "-m", "toolenv.cli", "train", "--config", str(cfg), "--out", str(out), *flags],
                    check=True, env=env, capture_output=True, text=True, timeout=300)
     return json.loads((out / "train_log.json").read_text()), load_file(out / "model.safetensors")
 
@@ -32,15 +32,18 @@ def train_cli(tmp_path, name, launcher):
 @pytest.mark.slow
 def test_two_processes_follow_the_single_process_loss_curve(tmp_path):
     one, w1 = train_cli(tmp_path, "one", [sys.executable])
-    two, w2 = train_cli(tmp_path, "two", [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                                          "--nproc_per_node", "2"])
-    assert [h["step"] for h in two] == [h["step"] for h in one] == list(range(1, 7))
-    for a, b in zip(one, two):
-        assert b["loss"] == pytest.approx(a["loss"], rel=1e-4)
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    two, w2 = train_cli(tmp_path, "two", torchrun)
+    # each process's 4 rows in slices of 3 and 1: gradients all-reduced once per step, after the last slice
+    micro, w3 = train_cli(tmp_path, "two-micro", torchrun, "--micro-batch", "3")
     assert one[-1]["loss"] < one[0]["loss"]  # it trained
-    assert w1.keys() == w2.keys()
-    for k in w1:
-        torch.testing.assert_close(w2[k], w1[k], rtol=1e-3, atol=1e-5)
+    for curve, weights in ((two, w2), (micro, w3)):
+        assert [h["step"] for h in curve] == [h["step"] for h in one] == list(range(1, 7))
+        for a, b in zip(one, curve):
+            assert b["loss"] == pytest.approx(a["loss"], rel=1e-4)
+        assert w1.keys() == weights.keys()
+        for k in w1:
+            torch.testing.assert_close(weights[k], w1[k], rtol=1e-3, atol=1e-5)
 
 
 def test_each_rank_takes_its_contiguous_share_and_uneven_batches_are_refused():

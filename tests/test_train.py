@@ -7,7 +7,7 @@ from pydantic import ValidationError
 import toolenv
 from agents.checkpoint import CheckpointError, load_agent, load_backbone
 from agents.data import TrajectoryBatches
-from agents.train import TrainConfig, train
+from agents.train import TrainConfig, micro_slices, train
 from toolenv.rollout import rollout
 
 
@@ -76,6 +76,31 @@ def test_data_workers_do_not_change_the_run(tmp_path):
     b, _ = load_backbone(tmp_path / "workers")
     for k, v in a.state_dict().items():
         assert torch.equal(v, b.state_dict()[k]), k
+
+
+@pytest.mark.parametrize("backbone", ["gru", "transformer"])
+def test_micro_batches_train_the_same_run(tmp_path, backbone):
+    # batch 4 in slices of 1 and 3 rows (the last slice short), each cut after its last loss token
+    whole = train(_tiny(tmp_path, "whole", backbone=backbone, steps=3), progress=False, data_workers=0)
+    micro = train(_tiny(tmp_path, "micro", backbone=backbone, steps=3), progress=False, data_workers=0, micro_batch=3)
+    assert micro.final_loss == pytest.approx(whole.final_loss, rel=1e-5)
+    a, _ = load_backbone(tmp_path / "whole")
+    b, _ = load_backbone(tmp_path / "micro")
+    for k, v in a.state_dict().items():
+        torch.testing.assert_close(b.state_dict()[k], v, rtol=1e-4, atol=1e-6, msg=k)
+    # a run may resume with another slicing: it is not part of the configuration
+    assert train(_tiny(tmp_path, "micro", backbone=backbone, steps=3), progress=False, micro_batch=1).step == 3
+    with pytest.raises(ValueError, match="micro_batch"):
+        train(_tiny(tmp_path, "bad", backbone=backbone), progress=False, micro_batch=0)
+
+
+def test_micro_slices_cut_each_slice_after_its_last_loss_token():
+    mask = torch.zeros(5, 9, dtype=torch.bool)
+    mask[0, :3] = mask[1, 2:6] = mask[2, 1] = mask[4, 8] = True  # row 3 has no loss token
+    assert micro_slices(mask, None) == [(slice(0, 5), 9)]
+    assert micro_slices(mask, 2) == [(slice(0, 2), 6), (slice(2, 4), 2), (slice(4, 6), 9)]
+    mask[4] = False
+    assert micro_slices(mask, 2) == [(slice(0, 2), 6), (slice(2, 4), 2)]  # a slice with no loss is skipped
 
 
 def test_bad_configs_are_rejected_with_the_field_named(tmp_path):

@@ -128,7 +128,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         cfg = TrainConfig(**fields)
     except ValidationError as e:
         raise ValueError(f"invalid training configuration: {e}") from None
-    result = train(cfg, data_workers=args.data_workers)
+    result = train(cfg, data_workers=args.data_workers, micro_batch=args.micro_batch)
     console.print(f"checkpoint: {cfg.out_dir}  ({result.step} steps, {result.params:,} parameters, "
                   f"{result.wall_time_s:.0f} s, final loss {result.final_loss:.4f})")
     for v in result.validation:
@@ -292,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="checkpoint folder (default runs/run)")
     p.add_argument("--data-workers", type=int, default=None, help="processes generating oracle batches ahead "
                    "(same batches; default 4 on a GPU, 0 on the CPU)")
+    p.add_argument("--micro-batch", type=int, default=None, help="rows per forward/backward, gradients "
+                   "accumulated: the same step in less activation memory (default: the whole batch)")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("eval", help="score a checkpoint across lengths; write a leaderboard entry",
