@@ -146,7 +146,7 @@ def commands(run: Run, args) -> list[list[str]]:
     cfg_path = Path(args.runs) / f"{run.id}.config.json"
     cli = [sys.executable, "-m", "toolenv.cli"]
     train = [*cli, "train", "--config", str(cfg_path), "--out", str(ckpt),
-             *(["--micro-batch", str(args.micro_batch)] if args.micro_batch else [])]
+             *(["--micro-batch", str(args.micro_batch)] if getattr(args, "micro_batch", None) else [])]
     board = Path(args.board) / (f"{run.id}-{run.plan}.json" if run.plan == "beyond" else f"{run.id}.json")
     name = (f"{run.backbone}-{run.size}" + (f"-{run.variant}" if run.variant else "")
             + ("" if run.regime == "interactive" else f"-{run.regime}"))
