@@ -222,6 +222,8 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             info = f"loss {record['loss']:.4f}  {batch.tokens / dt:,.0f} tok/s"
             if "val_exact" in record:
                 info += f"  val {record['val_exact']:.0%}"
+            if device.type == "cuda":  # the allocator's peak so far (activations, weights, optimizer state)
+                info += f"  peak {torch.cuda.max_memory_allocated(device) / 2**30:.1f} GiB"
             bar.update(job, completed=step, info=info)
             if plain and (step % every == 0 or step == cfg.steps):
                 print(f"step {step}/{cfg.steps}  {info}  {wall:.0f} s", flush=True)

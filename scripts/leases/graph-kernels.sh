@@ -429,7 +429,13 @@ after15)  # carry [".whl"] (with the Mamba-1 objects: ~44 MB)
   begin
   rm -f runs/paper/board/logical_graph-mamba-s1.json  # session 9's entry (10-500 gates; checkpoint lost): retrained
   AFTER_TESTS=none build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 1 --jobs 1
-  sleep 150; tail -n 5 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  # while the extension links: the sliding-window logical graph's memory in slices of 64 rows (its whole batch
+  # of 256 held ~90 GB), the first pool of 8 steps (every length bucket once) and 2 more
+  python3 scripts/paper_runs.py --plan swa --tasks logical_graph --seeds 0 --device cuda --list | head -n 1
+  python3 -c "import json; from scripts.paper_runs import Run; print(json.dumps(Run('logical_graph', 'swa-transformer', 0)
+.train_config('cuda', '/tmp/swa-micro', 10, False)))" > /tmp/swa-micro.json && timeout 150 python3 -m toolenv.cli train \
+    --config /tmp/swa-micro.json --micro-batch 64 > runs/paper/swa-micro-memory.log 2>&1; tail -n 4 runs/paper/swa-micro-memory.log
+  sleep 60; tail -n 5 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
 wait)
   until=$(( ${2:-500} - $(date +%s) + ${CALL_T0:-$(date +%s)} ))  # in this script's own SECONDS
