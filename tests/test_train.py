@@ -80,7 +80,7 @@ def test_data_workers_do_not_change_the_run(tmp_path):
 
 @pytest.mark.parametrize("backbone", ["gru", "transformer"])
 def test_micro_batches_train_the_same_run(tmp_path, backbone):
-    # batch 4 in slices of 1 and 3 rows (the last slice short), each cut after its last loss token
+    # batch 4 in slices of 3 and 1 rows (the last slice short), each cut after its last loss token
     whole = train(_tiny(tmp_path, "whole", backbone=backbone, steps=3), progress=False, data_workers=0)
     micro = train(_tiny(tmp_path, "micro", backbone=backbone, steps=3), progress=False, data_workers=0, micro_batch=3)
     assert micro.final_loss == pytest.approx(whole.final_loss, rel=1e-5)
