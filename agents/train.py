@@ -242,14 +242,14 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
 def micro_slices(mask: torch.Tensor, micro_batch: int | None) -> list[tuple[slice, int]]:
     """(rows, width) of each forward/backward for a [B, T] loss mask: ``micro_batch`` rows at a
     time (all when None), each cut after its last loss position; the models are causal, so the
-    positions cut affect no loss term. Rows without a loss token are skipped."""
+    positions cut affect no loss term. A slice without a loss token keeps one column: every
+    process runs as many backward passes as the others (DDP's all-reduce pairs them)."""
     rows = mask.shape[0]
     step = rows if micro_batch is None else micro_batch
     out = []
     for r0 in range(0, rows, step):
         cols = mask[r0 : r0 + step].any(0).nonzero()
-        if len(cols):
-            out.append((slice(r0, r0 + step), int(cols[-1]) + 1))
+        out.append((slice(r0, r0 + step), int(cols[-1]) + 1 if len(cols) else 1))
     return out
 
 
