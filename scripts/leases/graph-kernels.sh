@@ -77,6 +77,9 @@
 #   after15     - (session 15, one H200) Mamba-1 `small`'s logical graph seed 1 trained again (session 9's checkpoint
 #                 is gone; its entry stopped at 500 gates) alone on the GPU, on the extension linked from .whl/'s
 #                 objects, then scored at every length to 1,000 gates with 4 lengths per batch
+#   after16     - (session 16, one H200) the logical graph's GRU (seeds 0 and 1) and LSTM (seed 0) at their new
+#                 recipe (scripts/paper_runs.py: the paper's 2,000 steps at batch 512, the LSTM at lr 1e-3), three
+#                 runs at once (cuDNN recurrences leave the GPU mostly idle), each scored on the GPU when trained
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
 #                 everything ended, then pack. Session 14's first call ran `after14` (~60 s) and then `wait 555`,
@@ -437,10 +440,17 @@ after15)  # carry [".whl"] (with the Mamba-1 objects: ~44 MB)
     --config /tmp/swa-micro.json --micro-batch 64 > runs/paper/swa-micro-memory.log 2>&1; tail -n 4 runs/paper/swa-micro-memory.log
   sleep 60; tail -n 5 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
+after16)  # carry [".whl"] (gpu_session.sh's wheels; no compiled objects needed)
+  begin
+  rm -f runs/paper/board/logical_graph-gru-s[01].json runs/paper/board/logical_graph-lstm-s0.json  # 1,500 x 256
+  q lg-gru --plan table --tasks logical_graph --backbones gru --seeds 0,1 --device cuda --jobs 2
+  q lg-lstm --plan table --tasks logical_graph --backbones lstm --seeds 0 --device cuda --jobs 1
+  sleep 90; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  ;;
 wait)
   until=$(( ${2:-500} - $(date +%s) + ${CALL_T0:-$(date +%s)} ))  # in this script's own SECONDS
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
