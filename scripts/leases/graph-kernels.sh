@@ -79,7 +79,12 @@
 #                 objects, then scored at every length to 1,000 gates with 4 lengths per batch
 #   after16     - (session 16, one H200) the logical graph's GRU (seeds 0 and 1) and LSTM (seed 0) at their new
 #                 recipe (scripts/paper_runs.py: the paper's 2,000 steps at batch 512, the LSTM at lr 1e-3), three
-#                 runs at once (cuDNN recurrences leave the GPU mostly idle), each scored on the GPU when trained
+#                 runs at once (cuDNN recurrences leave the GPU mostly idle), each scored on the GPU when trained.
+#                 It ran at 84bffbb: GRU s1 ran out of memory at its start (53 GB per run at batch 512), the machine was
+#                 lost after the first call; GRU s0 resumed from its carried trainer_state.pt (step 1,500) with
+#                 `after16b`. The recipe was reverted after (no better)
+#   after16b    - carry [".whl" without the Mamba-1 objects, "runs/paper/logical_graph-gru-s0"]: that run resumed,
+#                 trained to 2,000 and scored on the GPU
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
 #                 everything ended, then pack. Session 14's first call ran `after14` (~60 s) and then `wait 555`,
@@ -447,10 +452,16 @@ after16)  # carry [".whl"] (gpu_session.sh's wheels; no compiled objects needed)
   q lg-lstm --plan table --tasks logical_graph --backbones lstm --seeds 0 --device cuda --jobs 1
   sleep 90; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
+after16b)
+  begin
+  rm -f runs/paper/board/logical_graph-gru-s0.json
+  q lg-gru0 --plan table --tasks logical_graph --backbones gru --seeds 0 --device cuda --jobs 1
+  sleep 60; tail -n 3 runs/paper/*.log
+  ;;
 wait)
   until=$(( ${2:-500} - $(date +%s) + ${CALL_T0:-$(date +%s)} ))  # in this script's own SECONDS
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
