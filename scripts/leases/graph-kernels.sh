@@ -82,7 +82,7 @@
 #                 runs at once (cuDNN recurrences leave the GPU mostly idle), each scored on the GPU when trained.
 #                 It ran at 84bffbb: GRU s1 ran out of memory at its start (53 GB per run at batch 512), the machine was
 #                 lost after the first call; GRU s0 resumed from its carried trainer_state.pt (step 1,500) with
-#                 `after16b`. The recipe was reverted after (no better)
+#                 `after16b`. The recipe was reverted after (no better): both cases replay what ran from a checkout of 84bffbb
 #   after16b    - carry [".whl" without the Mamba-1 objects, "runs/paper/logical_graph-gru-s0"]: that run resumed,
 #                 trained to 2,000 and scored on the GPU
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
