@@ -90,16 +90,18 @@ class Run:
     episodes: int = 64
     plan: str = "table"
     variant: str = ""  # a key of VARIANTS
+    preset: str = ""  # a backbone preset other than the task's (its own run id and name)
 
     @property
     def id(self) -> str:
         regime = "" if self.regime == "interactive" else f"-{self.regime}"
         variant = f"-{self.variant}" if self.variant else ""
-        return f"{self.task}-{self.backbone}{variant}{regime}-s{self.seed}"
+        preset = f"-{self.preset}" if self.preset else ""
+        return f"{self.task}-{self.backbone}{preset}{variant}{regime}-s{self.seed}"
 
     @property
     def size(self) -> str:
-        return TASKS[self.task].get("sizes", {}).get(self.backbone, RECIPES[self.backbone][0])
+        return self.preset or TASKS[self.task].get("sizes", {}).get(self.backbone, RECIPES[self.backbone][0])
 
     def train_config(self, device: str, out: Path, steps: int | None = None, kernels: bool = False) -> dict:
         _, lr, overrides = RECIPES[self.backbone]
@@ -135,11 +137,14 @@ def plan(names: list[str]) -> list[Run]:
         elif name == "rope":  # the Transformer with RoPE on the whole head where the table's keeps Pythia's 0.25
             runs += [Run(t, "transformer", s, lengths=TASKS[t]["lengths"], plan=name, variant="rope1")
                      for s in (0, 1) for t in ("multiplication_nx1", "multiplication_nx2")]
+        elif name == "rnn-medium":  # the logical graph's RNNs at twice `small`'s width (they fall short at `small`)
+            runs += [Run("logical_graph", a, s, lengths=TASKS["logical_graph"]["lengths"], plan=name, preset="medium",
+                         episodes=TASKS["logical_graph"]["episodes"]) for s in (0, 1) for a in ("gru", "lstm")]
         elif name == "extra":  # tasks past the paper
             runs += [Run(t, a, s, lengths=TASKS[t]["lengths"], plan=name)
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
-            raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope")
+            raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, rnn-medium")
     return runs
 
 
@@ -168,7 +173,7 @@ def commands(run: Run, args) -> list[list[str]]:
 
 def launch(run: Run, args) -> subprocess.Popen:
     Path(args.runs).mkdir(parents=True, exist_ok=True)
-    base = Run(run.task, run.backbone, run.seed, run.regime, variant=run.variant)
+    base = Run(run.task, run.backbone, run.seed, run.regime, variant=run.variant, preset=run.preset)
     cfg_path = Path(args.runs) / f"{run.id}.config.json"
     cfg_path.write_text(json.dumps(base.train_config(args.device, Path(args.runs) / run.id, args.steps, args.kernels), indent=1))
     script = " && ".join(shlex.join(c) for c in commands(run, args))
@@ -236,13 +241,13 @@ def main() -> None:
                     retried.add(rid)  # once more at the end of the queue (training and eval resume)
                     todo.append(run)
         late = args.deadline is not None and time.time() - t0 > args.deadline
-        busy = {(r.task, r.backbone, r.seed, r.regime, r.variant) for r, _, _ in running.values()}
+        busy = {r.id for r, _, _ in running.values()}  # one run at a time per checkpoint folder
         while todo and len(running) < args.jobs and not late:
-            pick = next((r for r in todo if (r.task, r.backbone, r.seed, r.regime, r.variant) not in busy), None)
+            pick = next((r for r in todo if r.id not in busy), None)
             if pick is None:
                 break
             todo.remove(pick)
-            busy.add((pick.task, pick.backbone, pick.seed, pick.regime, pick.variant))
+            busy.add(pick.id)
             running[pick.id + pick.plan] = (pick, launch(pick, args), time.time())
         if late and not running:
             print(f"deadline: {len(todo)} runs not started", flush=True)

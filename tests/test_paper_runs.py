@@ -85,3 +85,17 @@ def test_fixed_memory_models_share_gpu_batches_across_lengths_and_graphs_can_be_
     assert "--cuda-graphs" not in evaluate("gru")
     cmd = evaluate("gru", no_graphs=True)
     assert cmd[cmd.index("--cuda-graphs") + 1] == "off"
+
+
+def test_a_preset_run_is_its_own_run_and_builds_that_preset():
+    from agents.builder import build_backbone
+
+    (medium,) = [r for r in paper_runs.plan(["rnn-medium"]) if r.id == "logical_graph-gru-medium-s0"]
+    train, evaluate = paper_runs.commands(medium, _args())
+    cfg = medium.train_config("cuda", Path("runs/x"))
+    assert cfg["size"] == "medium" and config("logical_graph", "gru")["size"] == "small"
+    assert evaluate[evaluate.index("--name") + 1] == "gru-medium-s0"
+    assert "runs/paper/logical_graph-gru-medium-s0" in train
+    assert (cfg["steps"], cfg["batch_size"]) == (1500, 256)  # the table's recipe: only the width changes
+    model = build_backbone("gru", size=cfg["size"], overrides=cfg["overrides"])
+    assert (model.config.hidden, model.config.n_layers) == (1024, 2)

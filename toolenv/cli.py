@@ -233,7 +233,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         table.add_row(name, gym_id(name), t.tool_spec, f"{t.min_length}..{t.max_length}", str(t.train_length), t.description)
     console.print(table)
     console.print("regimes: " + ", ".join(REGIMES))
-    console.print("backbones: " + ", ".join(list_agents()) + "  (sizes: tiny, small, paper; or an import path pkg.module:Class)")
+    console.print("backbones: " + ", ".join(list_agents()) + "  (sizes: tiny, small, paper; LSTM/GRU also medium; or an import path pkg.module:Class)")
     return 0
 
 
@@ -281,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regime", default=None, help="interactive (default) | no-tool | single-turn | direct")
     p.add_argument("--backbone", default=None, help="mamba2 (default), mamba, transformer, swa-transformer, lstm, gru, "
                    "or an import path pkg.module:Class")
-    p.add_argument("--size", default=None, help="tiny (default) | small | paper")
+    p.add_argument("--size", default=None, help="tiny (default) | small | paper (LSTM/GRU also medium)")
     p.add_argument("--overrides", default=None, help='JSON of backbone config fields, e.g. \'{"d_model": 96}\'')
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)

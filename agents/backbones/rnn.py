@@ -31,6 +31,9 @@ class _RNNBackbone(Backbone):
     presets: ClassVar[dict[str, dict[str, Any]]] = {
         "tiny": {"d_embed": 64, "hidden": 128, "n_layers": 1},
         "small": {"d_embed": 256, "hidden": 512, "n_layers": 2},
+        # twice small's width (4x its recurrent weights): the logical graph's GRU `small` miscopies 4-digit
+        # labels carried across a search result (leaderboards/README.md), the paper's RNNs are 3x wider still
+        "medium": {"d_embed": 512, "hidden": 1024, "n_layers": 2},
         # paper App. C: 4 layers, hidden 1536; the embedding size is not given, we use 1536
         "paper": {"d_embed": 1536, "hidden": 1536, "n_layers": 4},
     }

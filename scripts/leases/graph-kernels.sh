@@ -85,6 +85,10 @@
 #                 `after16b`. The recipe was reverted after (no better): both cases replay what ran from a checkout of 84bffbb
 #   after16b    - carry [".whl" without the Mamba-1 objects, "runs/paper/logical_graph-gru-s0"]: that run resumed,
 #                 trained to 2,000 and scored on the GPU
+#   after17     - (session 17, one H200; its checkout had lost every ignored file, .whl/ refetched) the logical graph's
+#                 GRU at twice `small`'s width (`medium`: hidden 1024, 2 layers; plan rnn-medium of scripts/paper_runs.py),
+#                 seed 0, the table's recipe (1,500 x 256), alone on the GPU (RNN training filled it in session 16), then
+#                 scored on the GPU to 1,000 gates
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
 #                 everything ended, then pack. Session 14's first call ran `after14` (~60 s) and then `wait 555`,
@@ -458,10 +462,15 @@ after16b)
   q lg-gru0 --plan table --tasks logical_graph --backbones gru --seeds 0 --device cuda --jobs 1
   sleep 60; tail -n 3 runs/paper/*.log
   ;;
+after17)  # carry [".whl"]
+  begin
+  q lg-medium --plan rnn-medium --tasks logical_graph --backbones gru --seeds 0 --device cuda --jobs 1
+  sleep 60; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  ;;
 wait)
   until=$(( ${2:-500} - $(date +%s) + ${CALL_T0:-$(date +%s)} ))  # in this script's own SECONDS
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
