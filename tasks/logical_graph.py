@@ -154,6 +154,19 @@ def validate_program(program: str) -> tuple[list[str], str]:
     return gates, output
 
 
+def back_to_parent(b: TrajectoryBuilder, node: str, value: str) -> tuple[str, str] | None:
+    """``[find]node for``: the parent waiting for resolved ``node``, found again (``[find]vP=``), as
+    (label, current expression: its last line); or, when none waits (``node`` is the output),
+    ``[ANS]`` and ``value``, and None."""
+    parent = b.find(f"{node} for")
+    if not parent:
+        b.answer()
+        b.output(value)
+        return None
+    label, expression = b.find(parent[0].split(" for ")[1] + "=")[-1].split("=")
+    return label, expression
+
+
 class LogicalGraph(Task):
     name = "logical_graph"
     description = "evaluate a random AND/OR/NOT DAG written as Python, depth first; search tool"
@@ -211,12 +224,9 @@ class LogicalGraph(Task):
         node, expression = b.find(f"{output}=")[-1].split("=")
         while True:  # expression: node's current expression, the last ``node=`` line in memory
             if expression in _VALUES:  # resolved: back to the parent, or answer
-                parent = b.find(f"{node} for")
-                if not parent:  # nobody waits for this gate: it is the output
-                    b.answer()
-                    b.output(expression)
+                if (parent := back_to_parent(b, node, expression)) is None:
                     return b.finish()
-                node, expression = b.find(parent[0].split(" for ")[1] + "=")[-1].split("=")
+                node, expression = parent
             elif pending := [label for _, label in operands(expression) if label not in _VALUES]:
                 child, child_expression = b.find(f"{pending[0]}=")[-1].split("=")
                 if child_expression in _VALUES:  # substitute its value into the line found again

@@ -33,8 +33,11 @@ class Task(ABC):
     - ``oracle(problem)``: the interactive trajectory, built with ``TrajectoryBuilder``.
     - ``check(problem, output)``: independent verifier; must never call the oracle.
 
+    - ``problems_of``: another task's name, for a variant with that task's generator and another
+      oracle: its seeds and splits are then that task's, so both have the same test sets.
+
     Train/test disjointness: every prompt belongs to exactly one split, decided by a hash of the
-    task name and prompt (``test_fraction`` of prompts are test). ``draw`` rejects problems from
+    task name (``problems_of`` if set) and prompt (``test_fraction`` of prompts are test). ``draw`` rejects problems from
     the other split, so the training and evaluation streams can never share a problem.
     """
 
@@ -45,6 +48,7 @@ class Task(ABC):
     default_length: ClassVar[int] = 5
     train_length: ClassVar[int] = 5
     test_fraction: ClassVar[float] = 0.2
+    problems_of: ClassVar[str | None] = None
 
     # -- to implement ------------------------------------------------------------------------
     @abstractmethod
@@ -85,7 +89,7 @@ class Task(ABC):
 
     def split_of(self, problem: Problem) -> Split:
         """Which split a problem belongs to (a pure function of the task name and prompt)."""
-        h = _stable_int(f"{self.name}\x00{problem.prompt}") % 1_000_000
+        h = _stable_int(f"{self.problems_of or self.name}\x00{problem.prompt}") % 1_000_000
         return "test" if h < self.test_fraction * 1_000_000 else "train"
 
     def draw(self, rng: np.random.Generator, length: int, split: Split, *, train_range: bool = False) -> Problem:
@@ -103,7 +107,7 @@ class Task(ABC):
     def rng(self, split: Split, length: int, index: int, seed: int = 0) -> np.random.Generator:
         """The generator of problem ``index``: SeedSequence([task, split, length, index, seed])."""
         return np.random.default_rng(
-            np.random.SeedSequence([_stable_int(self.name), SPLIT_IDS[split], int(length), int(index), int(seed)])
+            np.random.SeedSequence([_stable_int(self.problems_of or self.name), SPLIT_IDS[split], int(length), int(index), int(seed)])
         )
 
     def problem(self, split: Split, length: int, index: int, seed: int = 0) -> Problem:
