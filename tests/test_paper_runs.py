@@ -99,3 +99,12 @@ def test_a_preset_run_is_its_own_run_and_builds_that_preset():
     assert (cfg["steps"], cfg["batch_size"]) == (1500, 256)  # the table's recipe: only the width changes
     model = build_backbone("gru", size=cfg["size"], overrides=cfg["overrides"])
     assert (model.config.hidden, model.config.n_layers) == (1024, 2)
+
+
+def test_the_value_lookup_plan_trains_the_logical_graphs_recipe_on_its_own_task():
+    runs = paper_runs.plan(["value-lookup"])
+    assert [r.id for r in runs[:2]] == ["logical_graph_value_lookup-gru-s0", "logical_graph_value_lookup-lstm-s0"]
+    cfg, base = runs[0].train_config("cpu", Path("runs/x")), config("logical_graph", "gru")
+    assert cfg["tasks"] == [{"name": "logical_graph_value_lookup", "max_length": 10}]
+    assert {k: v for k, v in cfg.items() if k != "tasks"} == {k: v for k, v in base.items() if k != "tasks"}
+    assert paper_runs.commands(runs[0], _args(device="cuda"))[1].count("--together") == 1

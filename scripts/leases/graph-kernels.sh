@@ -89,6 +89,12 @@
 #                 GRU at twice `small`'s width (`medium`: hidden 1024, 2 layers; plan rnn-medium of scripts/paper_runs.py),
 #                 seed 0, the table's recipe (1,500 x 256), alone on the GPU (RNN training filled it in session 16), then
 #                 scored on the GPU to 1,000 gates
+#   after17b    - session 17's second call (typed inline then, at 0d1286b; recorded here): the rest of plan rnn-medium,
+#                 three runs at once (GRU s1, LSTM s0 and s1; GRU s0 was done): the LSTM's seed 1 ran out of memory at its
+#                 start, twice (58 + 54 GB held by the other two)
+#   next18      - the plan for the lease after session 17 (one H200): the logical graph on the value-lookup oracle
+#                 (task logical_graph_value_lookup, plan value-lookup), GRU and LSTM `small`, seeds 0 and 1, four runs at
+#                 once (~27 GB each at batch 256), each scored on the GPU when trained
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
 #                 everything ended, then pack. Session 14's first call ran `after14` (~60 s) and then `wait 555`,
@@ -467,10 +473,20 @@ after17)  # carry [".whl"]
   q lg-medium --plan rnn-medium --tasks logical_graph --backbones gru --seeds 0 --device cuda --jobs 1
   sleep 60; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
+after17b)  # carry [".whl"]
+  begin
+  q lg-medium2 --plan rnn-medium --tasks logical_graph --backbones gru,lstm --seeds 0,1 --device cuda --jobs 3
+  sleep 45; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  ;;
+next18)  # carry [".whl"]
+  begin
+  q vl-rnn --plan value-lookup --backbones gru,lstm --seeds 0,1 --device cuda --jobs 4
+  sleep 60; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  ;;
 wait)
   until=$(( ${2:-500} - $(date +%s) + ${CALL_T0:-$(date +%s)} ))  # in this script's own SECONDS
   while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
 esac
