@@ -2,8 +2,8 @@
 
 Same problems as ``logical_graph`` (same generator, checker, test set and splits: ``problems_of``),
 another trajectory. Our GRUs on ``logical_graph``'s oracle miscopy labels that they carry across a
-search result of ~100 tokens (the parent's label in a descent line ``vA for vX``: 9 of 11 first
-divergences of a 2 x 1024 GRU at 20 gates, leaderboards/README.md). Here a node's value lives in
+search result of ~100 tokens (the parent's label in a descent line ``vA for vX``: 13 of 16 first
+divergences of 2 x 1024 GRUs at 20 gates, leaderboards/README.md). Here a node's value lives in
 one line, ``vA is True``, found with ``[find]vA is``: the answer is that one line or nothing (vA
 unresolved), so a label is carried across at most one short line, and every descent line copies
 both its labels from the line just above.
