@@ -54,7 +54,8 @@ class LogicalGraphValueLookup(LogicalGraph):
                 child = pending[0]
                 if found := b.find(f"{child} is"):
                     value = found[0].split(" is ")[1]
-                    assert b.find(f"{node}=")[-1] == f"{node}={expression}"
+                    found_again = b.find(f"{node}=")  # the line to copy, just above the one written
+                    assert found_again[-1] == f"{node}={expression}"
                     expression = substitute(expression, child, value)
                     b.think(f"{node}={expression}\n")
                 else:
