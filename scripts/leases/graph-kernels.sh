@@ -133,6 +133,10 @@ pack() {  # $OUT brings back at most 8 files of <= 16 MiB, 64 MiB in all: the en
   # PACK_ONLY=GLOB (e.g. "hanoi-*"): only those runs' weights
   for d in runs/paper/${PACK_ONLY:-*}-s[0-9]; do
     [ -f "$d/model.safetensors" ] || continue
+    # finished weights an earlier call of this machine brought back: not again (session 17's second call packed
+    # a finished run again and left the two runs trained since on the machine, over 64 MiB)
+    [ "$d/.packed" -nt "$d/model.safetensors" ] && { [ ! -f "$d/trainer_state.pt" ] || [ "$d/.packed" -nt "$d/trainer_state.pt" ]; } \
+      && continue
     local files=("$d/config.json" "$d/model.safetensors" "$d/train_log.json")
     # training unfinished: its trainer state (weights, optimizer, step), so that a later lease resumes it
     # (session 8 lost it); the weights file is left out then, the state holds the weights
@@ -153,7 +157,8 @@ pack() {  # $OUT brings back at most 8 files of <= 16 MiB, 64 MiB in all: the en
       split -b 15M "$tmp/ckpt-$name.tgz" "$tmp/ckpt-$name.tgz.part-" && rm "$tmp/ckpt-$name.tgz"
     fi
     if [ $(( $(find "$OUT" -type f | wc -l) + $(ls "$tmp" | wc -l) )) -le 8 ] \
-        && [ $(( $(du -cb "$OUT" "$tmp" | tail -n 1 | cut -f 1) )) -le 64000000 ]; then mv "$tmp"/* "$OUT"/
+        && [ $(( $(du -cb "$OUT" "$tmp" | tail -n 1 | cut -f 1) )) -le 64000000 ]; then
+      mv "$tmp"/* "$OUT"/ && touch "runs/paper/$name/.packed"
     else left+=("$name"); fi
   done
   rm -rf "$tmp"
