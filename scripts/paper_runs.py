@@ -141,8 +141,8 @@ def plan(names: list[str]) -> list[Run]:
             runs += [Run(t, "transformer", s, lengths=TASKS[t]["lengths"], plan=name, variant="rope1")
                      for s in (0, 1) for t in ("multiplication_nx1", "multiplication_nx2")]
         elif name == "value-lookup":  # the logical graph on the value-lookup oracle, RNNs first
-            runs += [Run("logical_graph_value_lookup", a, s, lengths=TASKS["logical_graph"]["lengths"], plan=name,
-                         episodes=TASKS["logical_graph"]["episodes"])
+            t = TASKS["logical_graph_value_lookup"]
+            runs += [Run("logical_graph_value_lookup", a, s, lengths=t["lengths"], plan=name, episodes=t["episodes"])
                      for s in (0, 1) for a in ("gru", "lstm", "mamba2", "mamba", "transformer")]
         elif name == "rnn-medium":  # the logical graph's RNNs at twice `small`'s width (they fall short at `small`)
             runs += [Run("logical_graph", a, s, lengths=TASKS["logical_graph"]["lengths"], plan=name, preset="medium",

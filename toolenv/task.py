@@ -32,7 +32,6 @@ class Task(ABC):
     - ``sample(rng, length)``: one problem of exactly this length, from ``rng`` only.
     - ``oracle(problem)``: the interactive trajectory, built with ``TrajectoryBuilder``.
     - ``check(problem, output)``: independent verifier; must never call the oracle.
-
     - ``problems_of``: another task's name, for a variant with that task's generator and another
       oracle: its seeds and splits are then that task's, so both have the same test sets.
 
