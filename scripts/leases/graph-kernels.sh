@@ -95,6 +95,7 @@
 #   next18      - the plan for the lease after session 17 (one H200): the logical graph on the value-lookup oracle
 #                 (task logical_graph_value_lookup, plan value-lookup), GRU and LSTM `small`, seeds 0 and 1, four runs at
 #                 once (~27 GB each at batch 256), each scored on the GPU when trained
+#   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
 #                 everything ended, then pack. Session 14's first call ran `after14` (~60 s) and then `wait 555`,
@@ -488,10 +489,21 @@ next18)  # carry [".whl"]
   q vl-rnn --plan value-lookup --backbones gru,lstm --seeds 0,1 --device cuda --jobs 4
   sleep 60; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
+pause|resume)  # pause RUN_ID...: SIGSTOP the run's python processes (its GPU memory stays, its compute stops);
+  # resume: SIGCONT. Session 18 typed `pkill -STOP -f "toolenv.cli eval runs/paper/<run>"` inline: the pattern was
+  # in the device call's own command line, so it stopped that call's shell, and the call ran out its time with
+  # nothing brought back. The pattern here is anchored at the python executable, which no shell's line starts with
+  sig=STOP; [ "$1" = resume ] && sig=CONT; shift
+  for id in "$@"; do
+    pkill "-$sig" -f "^[^ ]*python[0-9.]* (-m toolenv\.cli|[^ ]*toolenv) (train|eval) (--config [^ ]* --out )?runs/paper/$id( |\$)" \
+      && echo "$sig: $id" || echo "no process of $id"
+  done
+  ;;
 wait)
   until=$(( ${2:-500} - $(date +%s) + ${CALL_T0:-$(date +%s)} ))  # in this script's own SECONDS
-  while [ $SECONDS -lt "$until" ] && pgrep -f "scripts/paper_runs.py|graph-kernels.sh after-build|toolenv.cli eval" > /dev/null; do sleep 10; done
+  # anchored at the program, so that a device call's own command line (which may name a run) never matches
+  while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | later | kernel-tests | throughput | pack | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
