@@ -77,10 +77,12 @@ TASKS = {
 TASKS["logical_graph_value_lookup"] = dict(TASKS["logical_graph"])
 
 
-# Variants: a named change of one backbone's config, trained and scored beside the table's run
-# (its own run id and leaderboard name). rope1: RoPE on the whole head, which took Hanoi's
-# Transformer from 0-12% to 88-100% at 6 disks (session 11), on the tasks that keep Pythia's 0.25
-VARIANTS = {"rope1": {"rotary_pct": 1.0}}
+# Variants: a named change of one run's recipe (the fields of a task's `recipes`: steps, batch, lr, warmup, and
+# backbone config `overrides`), trained and scored beside the table's run (its own run id and leaderboard name).
+# rope1: RoPE on the whole head, which took Hanoi's Transformer from 0-12% to 88-100% at 6 disks (session 11), on
+# the tasks that keep Pythia's 0.25. 3k: twice the logical graph's steps, for the LSTM, whose loss was still
+# falling at step 1,500 on the value-lookup oracle (session 18, seed 0: 0.48 / 0.32 / 0.21 at 1,000 / 1,250 / 1,500)
+VARIANTS = {"rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000)}
 
 
 @dataclass
@@ -110,10 +112,11 @@ class Run:
         _, lr, overrides = RECIPES[self.backbone]
         size = self.size
         recipe = TASKS[self.task].get("recipes", {}).get(self.backbone, {})
-        overrides = {**overrides, **recipe.get("overrides", {}), **VARIANTS.get(self.variant, {})}
+        variant = VARIANTS.get(self.variant, {})
+        overrides = {**overrides, **recipe.get("overrides", {}), **variant.get("overrides", {})}
         if kernels and "use_kernels" in overrides:
             overrides = {**overrides, "use_kernels": True}
-        t = {"lr": lr, "warmup": 50, **TASKS[self.task], **recipe, **({"steps": steps} if steps else {})}
+        t = {"lr": lr, "warmup": 50, **TASKS[self.task], **recipe, **variant, **({"steps": steps} if steps else {})}
         return {"tasks": [{"name": self.task, "max_length": t["train"]}], "regime": self.regime,
                 "backbone": self.backbone, "size": size, "overrides": overrides, "steps": t["steps"],
                 "batch_size": t["batch"], "lr": t["lr"], "warmup_steps": min(t["warmup"], t["steps"] // 2),
@@ -144,6 +147,10 @@ def plan(names: list[str]) -> list[Run]:
             t = TASKS["logical_graph_value_lookup"]
             runs += [Run("logical_graph_value_lookup", a, s, lengths=t["lengths"], plan=name, episodes=t["episodes"])
                      for s in (0, 1) for a in ("gru", "lstm", "mamba2", "mamba", "transformer")]
+        elif name == "lstm-3k":  # the LSTM on the value-lookup oracle at twice the steps (still learning at 1,500)
+            t = TASKS["logical_graph_value_lookup"]
+            runs += [Run("logical_graph_value_lookup", "lstm", s, lengths=t["lengths"], plan=name, variant="3k",
+                         episodes=t["episodes"]) for s in (0, 1)]
         elif name == "rnn-medium":  # the logical graph's RNNs at twice `small`'s width (they fall short at `small`)
             runs += [Run("logical_graph", a, s, lengths=TASKS["logical_graph"]["lengths"], plan=name, preset="medium",
                          episodes=TASKS["logical_graph"]["episodes"]) for s in (0, 1) for a in ("gru", "lstm")]
@@ -151,7 +158,8 @@ def plan(names: list[str]) -> list[Run]:
             runs += [Run(t, a, s, lengths=TASKS[t]["lengths"], plan=name)
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
-            raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, rnn-medium, value-lookup")
+            raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, rnn-medium, value-lookup, "
+                             "lstm-3k")
     return runs
 
 

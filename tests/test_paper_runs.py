@@ -108,3 +108,16 @@ def test_the_value_lookup_plan_trains_the_logical_graphs_recipe_on_its_own_task(
     assert cfg["tasks"] == [{"name": "logical_graph_value_lookup", "max_length": 10}]
     assert {k: v for k, v in cfg.items() if k != "tasks"} == {k: v for k, v in base.items() if k != "tasks"}
     assert paper_runs.commands(runs[0], _args(device="cuda"))[1].count("--together") == 1
+
+
+def test_a_training_variant_changes_only_its_fields_in_its_own_run():
+    (long,) = [r for r in paper_runs.plan(["lstm-3k"]) if r.seed == 0]
+    assert long.id == "logical_graph_value_lookup-lstm-3k-s0"
+    cfg = long.train_config("cuda", Path("runs/x"))
+    base = paper_runs.Run("logical_graph_value_lookup", "lstm", 0).train_config("cuda", Path("runs/x"))
+    assert (cfg["steps"], base["steps"]) == (3000, 1500)
+    assert {k: v for k, v in cfg.items() if k != "steps"} == {k: v for k, v in base.items() if k != "steps"}
+    train, evaluate = paper_runs.commands(long, _args())
+    assert evaluate[evaluate.index("--name") + 1] == "lstm-small-3k-s0"
+    assert "runs/paper/logical_graph_value_lookup-lstm-3k-s0" in train
+    assert long.train_config("cuda", Path("runs/x"), steps=4)["steps"] == 4  # a smoke run's steps still win

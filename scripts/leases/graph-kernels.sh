@@ -95,6 +95,9 @@
 #   next18      - the plan for the lease after session 17 (one H200): the logical graph on the value-lookup oracle
 #                 (task logical_graph_value_lookup, plan value-lookup), GRU and LSTM `small`, seeds 0 and 1, four runs at
 #                 once (~27 GB each at batch 256), each scored on the GPU when trained
+#   next19      - the plan for the lease after session 18 (one H200): the LSTM `small` on the value-lookup oracle
+#                 at twice the steps (plan lstm-3k: 3,000 x 256, seeds 0 and 1, two runs at once, ~21 GB each;
+#                 session 18's seed 0 was still learning at step 1,500), each scored on the GPU when trained
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -489,6 +492,11 @@ next18)  # carry [".whl"]
   q vl-rnn --plan value-lookup --backbones gru,lstm --seeds 0,1 --device cuda --jobs 4
   sleep 60; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
+next19)  # carry [".whl"]
+  begin
+  q lstm-3k --plan lstm-3k --device cuda --jobs 2
+  sleep 60; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
+  ;;
 pause|resume)  # pause RUN_ID...: SIGSTOP the run's python processes (its GPU memory stays, its compute stops);
   # resume: SIGCONT. Session 18 typed `pkill -STOP -f "toolenv.cli eval runs/paper/<run>"` inline: the pattern was
   # in the device call's own command line, so it stopped that call's shell, and the call ran out its time with
@@ -505,5 +513,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
