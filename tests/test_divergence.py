@@ -3,7 +3,17 @@
 import numpy as np
 
 from toolenv import vocab
-from toolenv.divergence import divergence, divergences, first_difference, line_shape, summary
+from toolenv.divergence import (
+    Divergence,
+    copy_distance,
+    distance_bucket,
+    divergence,
+    divergences,
+    first_difference,
+    line_shape,
+    summary,
+    word_span,
+)
 from toolenv.oracle_policy import OraclePolicy
 from toolenv.registry import get_task
 from toolenv.rollout import rollout
@@ -58,7 +68,7 @@ def test_cli_reports_an_untrained_checkpoints_divergences(tmp_path, capsys):
     assert main(["diverge", str(tmp_path / "ckpt"), "--length", "2", "--episodes", "3", "--show", "1"]) == 0
     out = capsys.readouterr().out
     assert "addition length 2, interactive: 0/3 correct" in out and "by role" in out and "episode 0" in out
-    assert "by line" in out
+    assert "by line" in out and "by copy distance" in out
 
 
 def test_cli_tables_print_special_tokens_as_text():
@@ -73,3 +83,41 @@ def test_cli_tables_print_special_tokens_as_text():
         console.print(table)
     out = console.export_text()
     assert "'[find]' -> 'v'" in out and "'[end]v#='" in out
+
+
+def test_a_word_is_the_run_of_letters_and_digits_around_a_position_and_may_end_there():
+    tokens = vocab.encode("v12=v345 and v12")
+    assert word_span(tokens, 5) == (4, 8)  # inside v345
+    assert word_span(tokens, 8) == (4, 8)  # the '=' after it: the word that position closes
+    assert word_span(tokens, 3) == (0, 3)
+    assert word_span(vocab.encode("= ="), 1) == (1, 1)  # no word there
+
+
+def test_copy_distance_finds_the_last_whole_earlier_occurrence():
+    tokens = vocab.encode("v12=v345 and v123 or v12")
+    start = len(tokens) - 3
+    assert copy_distance(tokens, start, len(tokens)) == start  # v123 holds v12 but is a longer word
+    assert copy_distance(tokens, 4, 8) is None  # v345 occurs nowhere before
+    assert copy_distance(tokens, 4, 4) is None
+
+
+def test_a_miscopied_label_is_reported_whole_with_how_far_back_it_was_copied_from():
+    task = get_task("logical_graph")
+    oracle = task.oracle(task.problem("test", 5, 0, 0))
+    o, roles = oracle.tokens.tolist(), oracle.roles.tolist()
+    find_end = vocab.token_id("[/find]")
+    # the last digit of the first label the agent writes in a query that occurred earlier
+    k = next(i for i in range(1, len(o) - 1) if roles[i] == Role.COMMAND and vocab.token_name(o[i]).isdigit()
+             and not vocab.token_name(o[i + 1]).isdigit() and o[i + 1] != find_end and "v" in vocab.decode(o[:i]))
+    start, end = word_span(o, k)
+    label = vocab.decode(o[start:end])
+    wrong = vocab.token_id("0" if label[-1] != "0" else "1")
+    agent = Trajectory(np.asarray(o[:k] + [wrong]), np.asarray(roles[: k + 1], dtype=np.int8))
+    d = divergence(0, agent, oracle, correct=False)
+    assert d.word == label and label.startswith("v") and d.written == label[:-1] + vocab.token_name(wrong)
+    j = start - d.copy_distance
+    assert o[j:j + end - start] == o[start:end] and vocab.decode(o[j + end - start:start]).count(label) == 0
+    assert summary([d])["by copy distance"] == [(distance_bucket(d), 1)]
+    far = Divergence(episode=0, position=0, role="command", expected="1", chosen="2", line="", correct=False,
+                     word="v1", written="v2", copy_distance=300)
+    assert distance_bucket(far) == "257-1024" and distance_bucket(d).split("-")[0].isdigit()

@@ -68,8 +68,11 @@ def _cmd_diverge(args: argparse.Namespace) -> int:
     results = rollout(load_agent(args.checkpoint, device=args.device), task, problems, regime, record=True)
     found = divergences(task, results, regime)
     for d in [d for d in found if d is not None][: args.show]:
+        copied = (f", last {d.copy_distance} tokens earlier" if d.copy_distance is not None
+                  else ", not earlier in the context")
+        word = f"; word {d.word!r} written {d.written!r}{copied}" if d.word else ""
         console.print(f"episode {d.episode} ({'correct' if d.correct else 'wrong'}), token {d.position}: "
-                      f"oracle {d.expected!r}, agent {d.chosen!r}, after {d.line!r}", markup=False)
+                      f"oracle {d.expected!r}, agent {d.chosen!r}, after {d.line!r}{word}", markup=False)
     console.print(f"{task.name} length {args.length}, {regime}: {sum(r.correct for r in results)}/{len(results)} "
                   f"correct, {sum(r.truncated for r in results)} truncated, {sum(r.invalid for r in results)} invalid")
     for table in _divergence_tables(found, args.top or None):

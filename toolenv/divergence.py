@@ -3,7 +3,8 @@
 The env is deterministic, so an episode equals the teacher trajectory of its problem up to the
 first token the agent chose differently; that token (its position, the oracle's token and role
 there, the agent's token) says what the agent got wrong. ``toolenv diverge`` prints these for a
-checkpoint, counted by role, by (expected -> chosen) token and by the shape of the line.
+checkpoint, counted by role, by (expected -> chosen) token, by the shape of the line and by how far
+back the word it falls in (a label, a number) last occurred: a copy's distance.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class Divergence:
     chosen: str  # the agent's token ("-" past the episode's end)
     line: str  # the context's text from the last newline before ``position`` up to it
     correct: bool  # the episode's verdict (a divergence can still end right)
+    word: str = ""  # the oracle's word (run of letters and digits, e.g. a label `v8181`) holding ``position``
+    written: str = ""  # the agent's word from the same start (`v8188`)
+    copy_distance: int | None = None  # tokens from the word's last earlier whole occurrence to it; None: none
 
 
 def first_difference(a: Sequence[int], b: Sequence[int]) -> int | None:
@@ -48,18 +52,53 @@ def _line_before(tokens: Sequence[int], k: int, width: int = 80) -> str:
     return "".join(vocab.token_name(t) for t in tokens[start:k])
 
 
+def _is_word_char(token: int) -> bool:
+    return vocab.is_char(token) and vocab.token_name(token).isalnum()
+
+
+def word_span(tokens: Sequence[int], k: int) -> tuple[int, int]:
+    """[start, end) of the run of letter and digit tokens that holds position ``k`` (empty where
+    ``k`` is past the end or not a letter or digit; a word may end at ``k`` when ``k`` closes it)."""
+    start = k
+    while start > 0 and _is_word_char(tokens[start - 1]):
+        start -= 1
+    end = k
+    while end < len(tokens) and _is_word_char(tokens[end]):
+        end += 1
+    return start, end
+
+
+def copy_distance(tokens: Sequence[int], start: int, end: int) -> int | None:
+    """How many tokens before ``start`` the word ``tokens[start:end]`` last occurs whole (not inside a
+    longer word) in ``tokens``; None where it does not occur earlier or is empty."""
+    word = list(tokens[start:end])
+    n = len(word)
+    if n == 0:
+        return None
+    for j in range(start - n, -1, -1):
+        if (tokens[j] == word[0] and list(tokens[j:j + n]) == word and not (j > 0 and _is_word_char(tokens[j - 1]))
+                and not _is_word_char(tokens[j + n])):
+            return start - j
+    return None
+
+
 def divergence(episode: int, agent: Trajectory, oracle: Trajectory, correct: bool) -> Divergence | None:
     """Where ``agent`` (an episode's context) first differs from ``oracle``; None if it never does."""
     a, o = agent.tokens.tolist(), oracle.tokens.tolist()
     k = first_difference(a, o)
     if k is None:
         return None
+    start, end = word_span(o, k)
+    written_end = word_span(a, start)[1] if start < len(a) else start
     return Divergence(
         episode=episode, position=k,
         role=Role(int(oracle.roles[k])).name.lower() if k < len(o) else "end",
         expected=vocab.token_name(o[k]) if k < len(o) else "-",
         chosen=vocab.token_name(a[k]) if k < len(a) else "-",
         line=_line_before(o, k), correct=correct,
+        word="".join(vocab.token_name(t) for t in o[start:end]),
+        written="".join(vocab.token_name(t) for t in a[start:written_end]),
+        copy_distance=copy_distance(o, start, end),
     )
 
 
@@ -83,4 +122,23 @@ def summary(found: Sequence[Divergence | None], top: int = 10) -> dict[str, list
     roles = Counter("none (followed the oracle)" if d is None else d.role for d in found)
     tokens = Counter(f"{d.expected!r} -> {d.chosen!r}" for d in found if d is not None)
     lines = Counter(repr(line_shape(d.line)) for d in found if d is not None)
-    return {"by role": roles.most_common(), "by token": tokens.most_common(top), "by line": lines.most_common(top)}
+    distances = Counter(distance_bucket(d) for d in found if d is not None and d.word)
+    return {"by role": roles.most_common(), "by token": tokens.most_common(top), "by line": lines.most_common(top),
+            "by copy distance": sorted(distances.items(), key=lambda kv: _BUCKET_ORDER.index(kv[0]))}
+
+
+_BUCKETS = (16, 64, 256, 1024)
+_BUCKET_ORDER = ["1-16", "17-64", "65-256", "257-1024", "over 1024", "no earlier occurrence"]
+
+
+def distance_bucket(d: Divergence) -> str:
+    """The range of ``d.copy_distance`` in tokens: how far back the word the agent got wrong last
+    occurred (a miscopied label ~40 tokens back falls in 17-64)."""
+    if d.copy_distance is None:
+        return "no earlier occurrence"
+    low = 1
+    for high in _BUCKETS:
+        if d.copy_distance <= high:
+            return f"{low}-{high}"
+        low = high + 1
+    return "over 1024"
