@@ -91,6 +91,23 @@ def random_labels(rng: np.random.Generator, nodes: int) -> list[str]:
     return [f"v{low + k}" for k in rng.choice(MAX_NODES, size=nodes, replace=False)]
 
 
+def relabel(program: str, labels: dict[str, str]) -> str:
+    """``program`` with every label renamed by ``labels``: the same circuit, so the same answer (e.g.
+    to ask whether a model's copies depend on the labels' digits). Every label of the program must be
+    a key, the new labels distinct ``v`` + digits; raises ValueError naming what is wrong."""
+    used = sorted(set(re.findall(_LABEL, program)))
+    if missing := [x for x in used if x not in labels]:
+        raise ValueError(f"relabel: no new label for {', '.join(missing[:5])}")
+    new = [labels[x] for x in used]
+    if bad := [x for x in new if not re.fullmatch(_LABEL, x)]:
+        raise ValueError(f"relabel: {bad[0]!r} is not a label (v and digits)")
+    if len(set(new)) != len(new):
+        raise ValueError("relabel: two labels renamed to the same one")
+    out = re.sub(_LABEL, lambda m: labels[m.group(0)], program)
+    validate_program(out)
+    return out
+
+
 def operands(expression: str) -> list[tuple[bool, str]]:
     """``'not v1 or v2'`` -> ``[(True, 'v1'), (False, 'v2')]`` (negated?, label)."""
     words = expression.split(" ")

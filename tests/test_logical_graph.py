@@ -475,3 +475,24 @@ def test_batched_rollouts_equal_toolenv():
     mistakes = [vocab.pointer_command(1, "read"), vocab.EOS, vocab.token_id("7"), vocab.FIND_END]
     endings = assert_engine_equals_toolenv(TASK, problems, mistakes, short_limit=150)
     assert {"invalid", "True"} <= endings and ("truncated" in endings or "False" in endings), endings
+
+
+def test_relabel_keeps_the_circuit_its_answer_and_the_oracles_moves():
+    from tasks.logical_graph import relabel
+
+    task = LogicalGraph()
+    problem = task.problem("test", 20, 0, 0)
+    labels = sorted(set(re.findall(r"v[0-9]+", problem.prompt)))
+    rng = np.random.default_rng(0)
+    mapping = dict(zip(labels, (f"v{k}" for k in rng.choice(np.arange(1000, 10000), len(labels), replace=False)),
+                       strict=True))
+    renamed = task.make_problem(relabel(problem.prompt, mapping))
+    assert renamed.answer == problem.answer and renamed.prompt != problem.prompt
+    rename = functools.partial(re.sub, r"v[0-9]+", lambda m: mapping[m.group(0)])
+    assert vocab.decode(task.oracle(renamed).tokens) == rename(vocab.decode(task.oracle(problem).tokens))
+    with pytest.raises(ValueError, match="no new label for"):
+        relabel(problem.prompt, dict(list(mapping.items())[1:]))
+    with pytest.raises(ValueError, match="same one"):
+        relabel(problem.prompt, dict.fromkeys(labels, "v1000"))
+    with pytest.raises(ValueError, match="not a label"):
+        relabel(problem.prompt, {**mapping, labels[0]: "x1"})
