@@ -9,7 +9,7 @@ half of the labels have one); this asks the circuits themselves.
 
 Usage:
   python scripts/label_digits.py runs/paper/logical_graph_value_lookup-gru-s1 [--length 100] [--episodes 64] \
-      [--device cpu] [--json runs/label-digits-gru-s1.json]
+      [--device cpu] [--sets "as drawn,4 distinct digits,a repeated digit"] [--json runs/label-digits-gru-s1.json]
 """
 
 from __future__ import annotations
@@ -72,8 +72,12 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0, help="evaluation set (and the relabelling's draws)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--sets", default=",".join(LABEL_SETS), help=f"comma-separated, of: {', '.join(LABEL_SETS)}")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args()
+    sets = [x.strip() for x in args.sets.split(",") if x.strip()]
+    if unknown := [x for x in sets if x not in LABEL_SETS]:
+        parser.error(f"--sets: unknown {unknown[0]!r}; known: {', '.join(LABEL_SETS)}")
 
     from rich.console import Console
     from rich.table import Table
@@ -90,7 +94,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     out = {"checkpoint": args.checkpoint, "task": task.name, "length": args.length, "seed": args.seed,
            "sets": {kind: score(agent, task, [renamed(task, p, kind, rng) for p in problems], args.device)
-                    for kind in LABEL_SETS}}
+                    for kind in sets}}
     table = Table(title=f"{args.checkpoint}: {task.name}, {args.length} gates, {args.episodes} test circuits")
     for column in ("labels", "correct", "invalid", "first divergences in a label", "label copies", "per copy"):
         table.add_column(column, justify="left" if column == "labels" else "right")
