@@ -42,7 +42,7 @@ def renamed(task, problem, kind: str, rng: np.random.Generator):
     return task.make_problem(relabel(problem.prompt, dict(zip(old, new, strict=True))))
 
 
-def score(agent, task, problems, device: str) -> dict:
+def score(agent, task, problems) -> dict:
     """Accuracy, and first divergences in a label per label copy the oracle makes before them."""
     from toolenv import vocab
     from toolenv.divergence import divergences
@@ -93,7 +93,7 @@ def main() -> None:
     problems = [task.problem("test", args.length, i, args.seed) for i in range(args.episodes)]
     rng = np.random.default_rng(args.seed)
     out = {"checkpoint": args.checkpoint, "task": task.name, "length": args.length, "seed": args.seed,
-           "sets": {kind: score(agent, task, [renamed(task, p, kind, rng) for p in problems], args.device)
+           "sets": {kind: score(agent, task, [renamed(task, p, kind, rng) for p in problems])
                     for kind in sets}}
     table = Table(title=f"{args.checkpoint}: {task.name}, {args.length} gates, {args.episodes} test circuits")
     for column in ("labels", "correct", "invalid", "first divergences in a label", "label copies", "per copy"):

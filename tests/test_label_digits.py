@@ -38,5 +38,5 @@ def test_renamed_circuits_keep_their_answers_and_take_labels_of_one_kind():
 def test_the_oracle_copies_every_label_right():
     task = get_task("logical_graph_value_lookup")
     problems = [task.problem("test", 10, i, 0) for i in range(3)]
-    s = label_digits.score(OraclePolicy(), task, problems, "cpu")
+    s = label_digits.score(OraclePolicy(), task, problems)
     assert (s["correct"], s["label_divergences"], s["rate_per_copy"]) == (3, 0, 0.0) and s["label_copies"] > 100
