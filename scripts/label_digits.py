@@ -24,20 +24,14 @@ import numpy as np
 LABEL_SETS = ("as drawn", "4 distinct digits", "a repeated digit")
 
 
-def labels_of(kind: str) -> list[str]:
-    """Every 4-digit label (v1000-v9999) of one kind: 4 distinct digits, or a repeated digit."""
-    distinct = kind == "4 distinct digits"
-    return [f"v{k}" for k in range(1000, 10000) if (len(set(str(k))) == 4) == distinct]
-
-
 def renamed(task, problem, kind: str, rng: np.random.Generator):
     """``problem`` with its labels drawn again from one kind (as drawn: unchanged)."""
-    from tasks.logical_graph import relabel
+    from tasks.logical_graph import labels_repeating_a_digit, relabel
 
     if kind == "as drawn":
         return problem
     old = sorted(set(re.findall(r"v[0-9]+", problem.prompt)))
-    pool = labels_of(kind)
+    pool = labels_repeating_a_digit(kind == "a repeated digit")
     new = [pool[i] for i in rng.choice(len(pool), size=len(old), replace=False)]
     return task.make_problem(relabel(problem.prompt, dict(zip(old, new, strict=True))))
 

@@ -75,6 +75,8 @@ TASKS = {
 # The logical graph's problems with the oracle whose values are lines of their own (session 17: no label carried
 # across a long search result, docs/tasks/logical_graph.md): the same recipe, so that only the oracle differs
 TASKS["logical_graph_value_lookup"] = dict(TASKS["logical_graph"])
+# The same, half of the training problems relabelled to labels that repeat a digit (session 18: the GRUs' miscopies)
+TASKS["logical_graph_value_lookup_repeats"] = dict(TASKS["logical_graph"])
 
 
 # Variants: a named change of one run's recipe (the fields of a task's `recipes`: steps, batch, lr, warmup, and
@@ -151,6 +153,10 @@ def plan(names: list[str]) -> list[Run]:
             t = TASKS["logical_graph_value_lookup"]
             runs += [Run("logical_graph_value_lookup", "lstm", s, lengths=t["lengths"], plan=name, variant="3k",
                          episodes=t["episodes"]) for s in (0, 1)]
+        elif name == "repeats":  # the GRU trained on more labels that repeat a digit (its miscopies, session 18)
+            t = TASKS["logical_graph_value_lookup_repeats"]
+            runs += [Run("logical_graph_value_lookup_repeats", "gru", s, lengths=t["lengths"], plan=name,
+                         episodes=t["episodes"]) for s in (0, 1)]
         elif name == "rnn-medium":  # the logical graph's RNNs at twice `small`'s width (they fall short at `small`)
             runs += [Run("logical_graph", a, s, lengths=TASKS["logical_graph"]["lengths"], plan=name, preset="medium",
                          episodes=TASKS["logical_graph"]["episodes"]) for s in (0, 1) for a in ("gru", "lstm")]
@@ -159,7 +165,7 @@ def plan(names: list[str]) -> list[Run]:
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
             raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, rnn-medium, value-lookup, "
-                             "lstm-3k")
+                             "lstm-3k, repeats")
     return runs
 
 

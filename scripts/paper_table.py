@@ -32,6 +32,7 @@ PAPER = {
                       "transformer": "10→1K (5%)", "swa-transformer": "10→500 (9%)"},
 }
 PAPER["logical_graph_value_lookup"] = PAPER["logical_graph"]  # the same problems, another oracle (ours)
+PAPER["logical_graph_value_lookup_repeats"] = PAPER["logical_graph"]  # the same test circuits, another training stream
 PAPER_NAME = {"mamba": "Mamba", "transformer": "Pythia", "swa-transformer": "Mistral (SWA)", "lstm": "LSTM",
               "gru": "GRU", "mamba2": "— (not in the paper)"}
 ORDER = ["mamba", "mamba2", "lstm", "gru", "transformer", "swa-transformer"]

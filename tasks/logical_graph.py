@@ -91,6 +91,13 @@ def random_labels(rng: np.random.Generator, nodes: int) -> list[str]:
     return [f"v{low + k}" for k in rng.choice(MAX_NODES, size=nodes, replace=False)]
 
 
+def labels_repeating_a_digit(repeating: bool) -> list[str]:
+    """Every label the generator can draw (``v1000``..``v9999``) in which some digit occurs twice
+    (``repeating``: 4,464 labels, ``v1000``, ``v8181``) or in which all digits differ (4,536)."""
+    low = 10 ** (LABEL_DIGITS - 1)
+    return [f"v{k}" for k in range(low, 10 * low) if (len(set(str(k))) < LABEL_DIGITS) == repeating]
+
+
 def relabel(program: str, labels: dict[str, str]) -> str:
     """``program`` with every label renamed by ``labels``: the same circuit, so the same answer (e.g.
     to ask whether a model's copies depend on the labels' digits). Every label of the program must be

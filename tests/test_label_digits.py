@@ -17,12 +17,6 @@ sys.modules["label_digits"] = label_digits
 spec.loader.exec_module(label_digits)
 
 
-def test_the_two_kinds_split_every_4_digit_label():
-    distinct, repeated = label_digits.labels_of("4 distinct digits"), label_digits.labels_of("a repeated digit")
-    assert len(distinct) == 9 * 9 * 8 * 7 and len(distinct) + len(repeated) == 9000
-    assert "v1234" in distinct and "v1231" in repeated and "v1000" in repeated
-
-
 def test_renamed_circuits_keep_their_answers_and_take_labels_of_one_kind():
     task, rng = get_task("logical_graph_value_lookup"), np.random.default_rng(0)
     problem = task.problem("test", 20, 3, 0)

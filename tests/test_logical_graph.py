@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import toolenv
-from tasks.logical_graph import LogicalGraph
+from tasks.logical_graph import LogicalGraph, labels_repeating_a_digit, relabel
 from toolenv import vocab
 from toolenv.checks import check_task, decision_clash, replay
 
@@ -80,12 +80,11 @@ def node_values(program: str) -> dict[str, bool]:
     return values
 
 
-def relabel(program: str, rng: np.random.Generator) -> str:
+def small_labels(program: str, rng: np.random.Generator) -> str:
     """The same graph with labels v0..v{k-1} in a random order (k labels): small programs then
     share labels, so equal windows from different graphs are common."""
     labels = list(dict.fromkeys(re.findall(r"v\d+", program)))
-    new = {old: f"v{k}" for old, k in zip(labels, rng.permutation(len(labels)))}
-    return re.sub(r"v\d+", lambda m: new[m.group(0)], program)
+    return relabel(program, {old: f"v{k}" for old, k in zip(labels, rng.permutation(len(labels)))})
 
 
 COPY_CHAINS = (  # copies and negated copies, an output that is a copy, labels sharing prefixes
@@ -103,7 +102,7 @@ def varied_oracles():
     relabeled v0, v1, ... (so v1, v11, v111 and v12, v112 all occur) and COPY_CHAINS."""
     rng = np.random.default_rng(5)
     problems = [TASK.sample(rng, n) for n in range(1, 31) for _ in range(10)]
-    problems += [TASK.make_problem(relabel(TASK.sample(rng, 120).prompt, rng)) for _ in range(3)]
+    problems += [TASK.make_problem(small_labels(TASK.sample(rng, 120).prompt, rng)) for _ in range(3)]
     problems += [TASK.make_problem(program) for program in COPY_CHAINS]
     return [(problem, TASK.oracle(problem)) for problem in problems]
 
@@ -327,7 +326,7 @@ def test_every_decision_depends_on_a_bounded_window_only():
     model's state would clash. One-digit labels up to 7 gates, three digits at 100."""
     rng = np.random.default_rng(0)
     problems = [TASK.sample(rng, n) for n in [*range(1, 13)] * 15 + [40, 100]]
-    trajectories = [TASK.oracle(TASK.make_problem(relabel(p.prompt, rng))) for p in problems]
+    trajectories = [TASK.oracle(TASK.make_problem(small_labels(p.prompt, rng))) for p in problems]
     one_digit = [t for p, t in zip(problems, trajectories) if p.length <= 7]
     assert decision_clash(one_digit, window(1)) is None
     assert decision_clash(trajectories, window(3)) is None
@@ -478,8 +477,6 @@ def test_batched_rollouts_equal_toolenv():
 
 
 def test_relabel_keeps_the_circuit_its_answer_and_the_oracles_moves():
-    from tasks.logical_graph import relabel
-
     task = LogicalGraph()
     problem = task.problem("test", 20, 0, 0)
     labels = sorted(set(re.findall(r"v[0-9]+", problem.prompt)))
@@ -496,3 +493,10 @@ def test_relabel_keeps_the_circuit_its_answer_and_the_oracles_moves():
         relabel(problem.prompt, dict.fromkeys(labels, "v1000"))
     with pytest.raises(ValueError, match="not a label"):
         relabel(problem.prompt, {**mapping, labels[0]: "x1"})
+
+
+def test_the_two_kinds_of_labels_split_every_label_the_generator_draws():
+    distinct, repeating = labels_repeating_a_digit(False), labels_repeating_a_digit(True)
+    assert len(distinct) == 9 * 9 * 8 * 7 and sorted(distinct + repeating, key=lambda x: int(x[1:])) == [
+        f"v{k}" for k in range(1000, 10000)]
+    assert "v1234" in distinct and {"v1231", "v1000", "v8181"} <= set(repeating)

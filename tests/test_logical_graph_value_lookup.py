@@ -15,7 +15,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_logical_graph import DOC, EXAMPLE, definitions, evaluate_dag, node_values, relabel, steps
+from test_logical_graph import DOC, EXAMPLE, definitions, evaluate_dag, node_values, small_labels, steps
 
 import toolenv
 from tasks.logical_graph import LogicalGraph
@@ -41,7 +41,7 @@ def varied_oracles():
     v0, v1, ... (labels sharing prefixes: v1, v11, v111)."""
     rng = np.random.default_rng(7)
     problems = [TASK.sample(rng, n) for n in range(1, 31) for _ in range(5)]
-    problems += [TASK.make_problem(relabel(TASK.sample(rng, 120).prompt, rng)) for _ in range(2)]
+    problems += [TASK.make_problem(small_labels(TASK.sample(rng, 120).prompt, rng)) for _ in range(2)]
     return [(problem, TASK.oracle(problem)) for problem in problems]
 
 
@@ -170,7 +170,7 @@ def test_every_decision_depends_on_a_bounded_window_only():
     state clash); measured: 76 tokens at d = 1, 97 at d = 4 (logical_graph's oracle: 90 and 120)."""
     rng = np.random.default_rng(0)
     problems = [TASK.sample(rng, n) for n in [*range(1, 13)] * 15 + [40, 100]]
-    trajectories = [TASK.oracle(TASK.make_problem(relabel(p.prompt, rng))) for p in problems]
+    trajectories = [TASK.oracle(TASK.make_problem(small_labels(p.prompt, rng))) for p in problems]
     one_digit = [t for p, t in zip(problems, trajectories) if p.length <= 7]
     assert decision_clash(one_digit, 7 * 1 + 70) is None
     assert decision_clash(trajectories, 7 * 3 + 70) is None

@@ -121,3 +121,11 @@ def test_a_training_variant_changes_only_its_fields_in_its_own_run():
     assert evaluate[evaluate.index("--name") + 1] == "lstm-small-3k-s0"
     assert "runs/paper/logical_graph_value_lookup-lstm-3k-s0" in train
     assert long.train_config("cuda", Path("runs/x"), steps=4)["steps"] == 4  # a smoke run's steps still win
+
+
+def test_the_repeats_plan_trains_the_gru_at_the_logical_graphs_recipe_on_its_own_task():
+    runs = paper_runs.plan(["repeats"])
+    assert [r.id for r in runs] == ["logical_graph_value_lookup_repeats-gru-s0", "logical_graph_value_lookup_repeats-gru-s1"]
+    cfg, base = runs[0].train_config("cpu", Path("runs/x")), config("logical_graph", "gru")
+    assert cfg["tasks"] == [{"name": "logical_graph_value_lookup_repeats", "max_length": 10}]
+    assert {k: v for k, v in cfg.items() if k != "tasks"} == {k: v for k, v in base.items() if k != "tasks"}

@@ -97,7 +97,9 @@
 #                 once (~27 GB each at batch 256), each scored on the GPU when trained
 #   next19      - the plan for the lease after session 18 (one H200): the LSTM `small` on the value-lookup oracle
 #                 at twice the steps (plan lstm-3k: 3,000 x 256, seeds 0 and 1, two runs at once, ~21 GB each;
-#                 session 18's seed 0 was still learning at step 1,500), each scored on the GPU when trained
+#                 session 18's seed 0 was still learning at step 1,500), and the GRU `small` on the value-lookup
+#                 oracle trained on more labels that repeat a digit (plan repeats, seeds 0 and 1, ~23 GB each):
+#                 four runs at once, each scored on the GPU when trained
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -495,6 +497,7 @@ next18)  # carry [".whl"]
 next19)  # carry [".whl"]
   begin
   q lstm-3k --plan lstm-3k --device cuda --jobs 2
+  q repeats --plan repeats --device cuda --jobs 2
   sleep 60; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=index,utilization.gpu,memory.used --format=csv,noheader
   ;;
 pause|resume)  # pause RUN_ID...: SIGSTOP the run's python processes (its GPU memory stays, its compute stops);
