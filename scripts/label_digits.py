@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -26,14 +25,11 @@ LABEL_SETS = ("as drawn", "4 distinct digits", "a repeated digit")
 
 def renamed(task, problem, kind: str, rng: np.random.Generator):
     """``problem`` with its labels drawn again from one kind (as drawn: unchanged)."""
-    from tasks.logical_graph import labels_repeating_a_digit, relabel
+    from tasks.logical_graph import labels_repeating_a_digit, redraw_labels
 
     if kind == "as drawn":
         return problem
-    old = sorted(set(re.findall(r"v[0-9]+", problem.prompt)))
-    pool = labels_repeating_a_digit(kind == "a repeated digit")
-    new = [pool[i] for i in rng.choice(len(pool), size=len(old), replace=False)]
-    return task.make_problem(relabel(problem.prompt, dict(zip(old, new, strict=True))))
+    return task.make_problem(redraw_labels(problem.prompt, labels_repeating_a_digit(kind == "a repeated digit"), rng))
 
 
 def score(agent, task, problems) -> dict:

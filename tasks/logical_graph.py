@@ -115,6 +115,13 @@ def relabel(program: str, labels: dict[str, str]) -> str:
     return out
 
 
+def redraw_labels(program: str, pool: list[str], rng: np.random.Generator) -> str:
+    """``program`` (``relabel``) with its labels, in sorted order, drawn again from ``pool``: distinct, by ``rng``."""
+    old = sorted(set(re.findall(_LABEL, program)))
+    new = [pool[i] for i in rng.choice(len(pool), size=len(old), replace=False)]
+    return relabel(program, dict(zip(old, new, strict=True)))
+
+
 def operands(expression: str) -> list[tuple[bool, str]]:
     """``'not v1 or v2'`` -> ``[(True, 'v1'), (False, 'v2')]`` (negated?, label)."""
     words = expression.split(" ")

@@ -11,11 +11,9 @@ more of them teaches the copy.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from tasks.logical_graph import labels_repeating_a_digit, relabel
+from tasks.logical_graph import labels_repeating_a_digit, redraw_labels
 from tasks.logical_graph_value_lookup import LogicalGraphValueLookup
 from toolenv.problem import Problem
 
@@ -33,6 +31,4 @@ class LogicalGraphValueLookupRepeats(LogicalGraphValueLookup):
         problem = super().sample_train(rng, max_length)
         if rng.random() >= RENAMED_FRACTION:
             return problem
-        old = list(dict.fromkeys(re.findall(r"v[0-9]+", problem.prompt)))
-        new = [_REPEATING[i] for i in rng.choice(len(_REPEATING), size=len(old), replace=False)]
-        return self.make_problem(relabel(problem.prompt, dict(zip(old, new, strict=True))))
+        return self.make_problem(redraw_labels(problem.prompt, _REPEATING, rng))
