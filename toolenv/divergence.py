@@ -128,7 +128,8 @@ def summary(found: Sequence[Divergence | None], top: int = 10) -> dict[str, list
 
 
 _BUCKETS = (16, 64, 256, 1024)
-_BUCKET_ORDER = ["1-16", "17-64", "65-256", "257-1024", "over 1024", "no earlier occurrence"]
+_BUCKET_ORDER = [f"{low}-{high}" for low, high in zip((1, *(b + 1 for b in _BUCKETS)), _BUCKETS)] + [
+    f"over {_BUCKETS[-1]}", "no earlier occurrence"]
 
 
 def distance_bucket(d: Divergence) -> str:
@@ -136,9 +137,7 @@ def distance_bucket(d: Divergence) -> str:
     occurred (a miscopied label ~40 tokens back falls in 17-64)."""
     if d.copy_distance is None:
         return "no earlier occurrence"
-    low = 1
-    for high in _BUCKETS:
+    for high, name in zip(_BUCKETS, _BUCKET_ORDER):
         if d.copy_distance <= high:
-            return f"{low}-{high}"
-        low = high + 1
-    return "over 1024"
+            return name
+    return _BUCKET_ORDER[len(_BUCKETS)]
