@@ -83,8 +83,11 @@ TASKS["logical_graph_value_lookup_repeats"] = dict(TASKS["logical_graph"])
 # backbone config `overrides`), trained and scored beside the table's run (its own run id and leaderboard name).
 # rope1: RoPE on the whole head, which took Hanoi's Transformer from 0-12% to 88-100% at 6 disks (session 11), on
 # the tasks that keep Pythia's 0.25. 3k: twice the logical graph's steps, for the LSTM, whose loss was still
-# falling at step 1,500 on the value-lookup oracle (session 18, seed 0: 0.48 / 0.32 / 0.21 at 1,000 / 1,250 / 1,500)
-VARIANTS = {"rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000)}
+# falling at step 1,500 on the value-lookup oracle (session 18, seed 0: 0.48 / 0.32 / 0.21 at 1,000 / 1,250 / 1,500).
+# fb1: the LSTM's forget-gate bias initialised to 1 (Keras's unit_forget_bias): at torch's init (gate ~0.5) the
+# value-lookup LSTM's loss sat at 0.85 from step ~300 to ~1,350 of 3,000 before it fell (session 19, seed 0)
+VARIANTS = {"rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000),
+            "fb1": dict(overrides={"forget_bias": 1.0})}
 
 
 @dataclass
@@ -157,6 +160,9 @@ def plan(names: list[str]) -> list[Run]:
             t = TASKS["logical_graph_value_lookup_repeats"]
             runs += [Run("logical_graph_value_lookup_repeats", "gru", s, lengths=t["lengths"], plan=name,
                          episodes=t["episodes"]) for s in (0, 1)]
+        elif name == "lstm-fb":  # the LSTM with its forget gate open at the start, on the logical graph's two oracles
+            runs += [Run(t, "lstm", s, lengths=TASKS[t]["lengths"], plan=name, variant="fb1", episodes=TASKS[t]["episodes"])
+                     for s in (0, 1) for t in ("logical_graph", "logical_graph_value_lookup_repeats")]
         elif name == "rnn-medium":  # the logical graph's RNNs at twice `small`'s width (they fall short at `small`)
             runs += [Run("logical_graph", a, s, lengths=TASKS["logical_graph"]["lengths"], plan=name, preset="medium",
                          episodes=TASKS["logical_graph"]["episodes"]) for s in (0, 1) for a in ("gru", "lstm")]
@@ -165,7 +171,7 @@ def plan(names: list[str]) -> list[Run]:
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
             raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, rnn-medium, value-lookup, "
-                             "lstm-3k, repeats")
+                             "lstm-3k, repeats, lstm-fb")
     return runs
 
 

@@ -129,3 +129,14 @@ def test_the_repeats_plan_trains_the_gru_at_the_logical_graphs_recipe_on_its_own
     cfg, base = runs[0].train_config("cpu", Path("runs/x")), config("logical_graph", "gru")
     assert cfg["tasks"] == [{"name": "logical_graph_value_lookup_repeats", "max_length": 10}]
     assert {k: v for k, v in cfg.items() if k != "tasks"} == {k: v for k, v in base.items() if k != "tasks"}
+
+
+def test_the_lstm_fb_plan_changes_only_the_forget_bias_on_both_oracles():
+    runs = paper_runs.plan(["lstm-fb"])
+    assert [r.id for r in runs] == ["logical_graph-lstm-fb1-s0", "logical_graph_value_lookup_repeats-lstm-fb1-s0",
+                                    "logical_graph-lstm-fb1-s1", "logical_graph_value_lookup_repeats-lstm-fb1-s1"]
+    cfg, base = runs[0].train_config("cpu", Path("runs/x")), config("logical_graph", "lstm")
+    assert cfg["overrides"] == {**base["overrides"], "forget_bias": 1.0}
+    assert {k: v for k, v in cfg.items() if k != "overrides"} == {k: v for k, v in base.items() if k != "overrides"}
+    from agents.backbones.rnn import LSTM  # the override is a field the LSTM accepts
+    assert LSTM.from_preset(cfg["size"], **cfg["overrides"]).config.forget_bias == 1.0

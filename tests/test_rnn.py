@@ -86,3 +86,30 @@ def test_paper_presets_have_the_papers_scale(cls, low, high):
         m = cls.from_preset("paper")
     assert low < m.num_parameters() < high
     assert (m.rnn.num_layers, m.rnn.hidden_size) == (4, 1536)
+
+
+def test_lstm_forget_bias_sets_every_layers_forget_gate_and_nothing_else():
+    torch.manual_seed(0)
+    default = LSTM.from_preset("tiny", n_layers=2)
+    torch.manual_seed(0)
+    m = LSTM.from_preset("tiny", n_layers=2, forget_bias=1.0)
+    h = m.config.hidden
+    for layer in range(2):
+        b_ih, b_hh = getattr(m.rnn, f"bias_ih_l{layer}"), getattr(m.rnn, f"bias_hh_l{layer}")
+        assert torch.all(b_ih[h:2 * h] == 1.0) and torch.all(b_hh[h:2 * h] == 0.0)
+        # the input, cell and output gates keep torch's init, drawn from the same seed
+        ref_ih = getattr(default.rnn, f"bias_ih_l{layer}")
+        assert torch.equal(b_ih[:h], ref_ih[:h]) and torch.equal(b_ih[2 * h:], ref_ih[2 * h:])
+    x = torch.randint(4, V, (1, 6))  # and stepping still equals the forward
+    with torch.no_grad():
+        state, steps = m.init_state(1), []
+        for t in range(x.shape[1]):
+            logits, state = m.step(x[:, t], state)
+            steps.append(logits)
+        assert (torch.stack(steps, 1) - m(x)).abs().max() < TOL
+
+
+def test_the_forget_bias_is_an_lstm_field_only():
+    assert LSTM.from_preset("tiny").config.forget_bias is None
+    with pytest.raises(ValidationError, match="forget_bias"):
+        GRU.from_preset("tiny", forget_bias=1.0)

@@ -22,6 +22,13 @@ class RNNConfig(BackboneConfig):
     dropout: float = Field(0.0, ge=0, lt=1, description="between stacked layers, in training only")
 
 
+class LSTMConfig(RNNConfig):
+    forget_bias: float | None = Field(
+        None, description="initial forget-gate bias of every layer (b_ih's forget slice; b_hh's set to 0); "
+        "None keeps torch's uniform init (forget gate ~0.5 at the start). 1.0 is Keras's unit_forget_bias "
+        "(Gers et al. 2000; Jozefowicz et al. 2015): cells keep their memory from the first step")
+
+
 class _RNNBackbone(Backbone):
     """Shared by LSTM and GRU; subclasses set ``cell`` and ``init_state``."""
 
@@ -68,7 +75,17 @@ class _RNNBackbone(Backbone):
 
 class LSTM(_RNNBackbone):
     name = "lstm"
+    config_class = LSTMConfig
     cell = nn.LSTM
+
+    def __init__(self, config: LSTMConfig) -> None:
+        super().__init__(config)
+        if config.forget_bias is not None:
+            h = config.hidden  # torch's gate order: input, forget, cell, output
+            with torch.no_grad():
+                for layer in range(config.n_layers):
+                    getattr(self.rnn, f"bias_ih_l{layer}")[h:2 * h].fill_(config.forget_bias)
+                    getattr(self.rnn, f"bias_hh_l{layer}")[h:2 * h].zero_()
 
     def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         return (self._zeros(batch_size, device), self._zeros(batch_size, device))
