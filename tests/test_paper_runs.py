@@ -131,6 +131,16 @@ def test_the_repeats_plan_trains_the_gru_at_the_logical_graphs_recipe_on_its_own
     assert {k: v for k, v in cfg.items() if k != "tasks"} == {k: v for k, v in base.items() if k != "tasks"}
 
 
+def test_more_seeds_of_the_repeats_gru_are_the_same_recipe_under_the_same_names():
+    first, more = paper_runs.plan(["repeats"])[0], paper_runs.plan(["repeats-seeds"])
+    assert [r.id for r in more] == [f"logical_graph_value_lookup_repeats-gru-s{s}" for s in (2, 3, 4, 5)]
+    config = {k: v for k, v in first.train_config("cuda", Path("/tmp/x")).items() if k != "seed"}
+    for run in more:
+        assert {k: v for k, v in run.train_config("cuda", Path("/tmp/x")).items() if k != "seed"} == config
+        assert run.train_config("cuda", Path("/tmp/x"))["seed"] == run.seed
+        assert (run.lengths, run.episodes) == (first.lengths, first.episodes)
+
+
 def test_the_lstm_fb_plan_changes_only_the_forget_bias_on_both_oracles():
     runs = paper_runs.plan(["lstm-fb"])
     assert [r.id for r in runs] == ["logical_graph-lstm-fb1-s0", "logical_graph_value_lookup_repeats-lstm-fb1-s0",

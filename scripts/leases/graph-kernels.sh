@@ -110,6 +110,9 @@
 #                 which never landed, with it) the GRU on the repeats oracle again (seeds 0 and 1), and the one LSTM of
 #                 next20 whose loss was still falling when that machine was lost (fb1, repeats oracle, seed 1): three
 #                 runs at once, each scored on the GPU when trained
+#   next22      - the plan for the lease after session 21 (one H200): seeds 2-5 of the GRU on the repeats oracle
+#                 (plan repeats-seeds: is seed 0's 94% at 1,000 gates typical, or seed 1's 31%?), four runs at once
+#                 (~23 GB each; session 18's four took ~700 s), each scored on the GPU when trained (~14 minutes)
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -527,6 +530,11 @@ next21)  # carry [".whl"]
   q lstm-fb --plan lstm-fb --tasks logical_graph_value_lookup_repeats --seeds 1 --device cuda --jobs 1
   sleep 45; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
   ;;
+next22)  # carry [".whl"]
+  begin
+  q repeats-seeds --plan repeats-seeds --device cuda --jobs 4
+  sleep 45; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  ;;
 pause|resume)  # pause RUN_ID...: SIGSTOP the run's python processes (its GPU memory stays, its compute stops);
   # resume: SIGCONT. Session 18 typed `pkill -STOP -f "toolenv.cli eval runs/paper/<run>"` inline: the pattern was
   # in the device call's own command line, so it stopped that call's shell, and the call ran out its time with
@@ -543,5 +551,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
