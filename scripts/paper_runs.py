@@ -156,14 +156,11 @@ def plan(names: list[str]) -> list[Run]:
             t = TASKS["logical_graph_value_lookup"]
             runs += [Run("logical_graph_value_lookup", "lstm", s, lengths=t["lengths"], plan=name, variant="3k",
                          episodes=t["episodes"]) for s in (0, 1)]
-        elif name == "repeats":  # the GRU trained on more labels that repeat a digit (its miscopies, session 18)
+        elif name in ("repeats", "repeats-seeds"):  # the GRU trained on more labels that repeat a digit (its
+            # miscopies, session 18); repeats-seeds: seeds 2-5, since seed 0 reached 94% at 1,000 gates and seed 1 31%
             t = TASKS["logical_graph_value_lookup_repeats"]
             runs += [Run("logical_graph_value_lookup_repeats", "gru", s, lengths=t["lengths"], plan=name,
-                         episodes=t["episodes"]) for s in (0, 1)]
-        elif name == "repeats-seeds":  # seeds 2-5 of `repeats`: seed 0 reached 94% at 1,000 gates, seed 1 31% (session 21)
-            t = TASKS["logical_graph_value_lookup_repeats"]
-            runs += [Run("logical_graph_value_lookup_repeats", "gru", s, lengths=t["lengths"], plan=name,
-                         episodes=t["episodes"]) for s in (2, 3, 4, 5)]
+                         episodes=t["episodes"]) for s in ((0, 1) if name == "repeats" else (2, 3, 4, 5))]
         elif name == "lstm-fb":  # the LSTM with its forget gate open at the start, on the logical graph's two oracles
             runs += [Run(t, "lstm", s, lengths=TASKS[t]["lengths"], plan=name, variant="fb1", episodes=TASKS[t]["episodes"])
                      for s in (0, 1) for t in ("logical_graph", "logical_graph_value_lookup_repeats")]
