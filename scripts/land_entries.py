@@ -31,16 +31,15 @@ from pathlib import Path
 from toolenv.leaderboard import PARTIAL_MARK, LeaderboardError, load
 
 
-def archives(source: Path) -> list[tuple[str, bytes]]:
-    """(name, bytes) of each archive in ``source`` (a folder or one file); split parts joined in order."""
+def archives(source: Path) -> list[bytes]:
+    """Each archive in ``source`` (a folder or one file); split parts joined in order."""
     files = sorted(source.iterdir()) if source.is_dir() else [source]
-    whole = [(p.name, p.read_bytes()) for p in files if p.name.endswith(".tgz")]
+    whole = [p.read_bytes() for p in files if p.name.endswith(".tgz")]
     parts: dict[str, list[Path]] = {}
     for p in files:
         if ".tgz.part-" in p.name:
             parts.setdefault(p.name.split(".part-")[0], []).append(p)
-    whole += [(name, b"".join(p.read_bytes() for p in sorted(group))) for name, group in sorted(parts.items())]
-    return whole
+    return whole + [b"".join(p.read_bytes() for p in sorted(group)) for _, group in sorted(parts.items())]
 
 
 def unpack(source: Path, root: Path) -> list[str]:
@@ -48,7 +47,7 @@ def unpack(source: Path, root: Path) -> list[str]:
     already there that is newer than the archive's copy is kept (an earlier call's archive
     unpacked after a later one's changes nothing the later one brought)."""
     written = []
-    for _, data in archives(source):
+    for data in archives(source):
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             members = [m for m in tar.getmembers() if m.isfile() and not newer_there(root / m.name, m.mtime)]
             tar.extractall(root, members=members, filter="data")
