@@ -86,8 +86,11 @@ TASKS["logical_graph_value_lookup_repeats"] = dict(TASKS["logical_graph"])
 # falling at step 1,500 on the value-lookup oracle (session 18, seed 0: 0.48 / 0.32 / 0.21 at 1,000 / 1,250 / 1,500).
 # fb1: the LSTM's forget-gate bias initialised to 1 (Keras's unit_forget_bias): at torch's init (gate ~0.5) the
 # value-lookup LSTM's loss sat at 0.85 from step ~300 to ~1,350 of 3,000 before it fell (session 19, seed 0)
+# fp32: the RNN's recurrence in float32 under training's autocast. It is the default since 2026-12-06; every RNN
+# entry trained on CUDA before then ran cuDNN in float16 (torch's autocast), its gradients underflowing
+# (docs/decisions.md). The variant names the runs trained since, beside the table's entries trained before
 VARIANTS = {"rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000),
-            "fb1": dict(overrides={"forget_bias": 1.0})}
+            "fb1": dict(overrides={"forget_bias": 1.0}), "fp32": dict(overrides={"recurrence_precision": "fp32"})}
 
 
 @dataclass
@@ -167,12 +170,15 @@ def plan(names: list[str]) -> list[Run]:
         elif name == "rnn-medium":  # the logical graph's RNNs at twice `small`'s width (they fall short at `small`)
             runs += [Run("logical_graph", a, s, lengths=TASKS["logical_graph"]["lengths"], plan=name, preset="medium",
                          episodes=TASKS["logical_graph"]["episodes"]) for s in (0, 1) for a in ("gru", "lstm")]
+        elif name == "rnn-fp32":  # the logical graph's GRU and LSTM again, the recurrence in float32 (above)
+            runs += [Run("logical_graph", a, s, lengths=TASKS["logical_graph"]["lengths"], plan=name, variant="fp32",
+                         episodes=TASKS["logical_graph"]["episodes"]) for s in (0, 1) for a in ("gru", "lstm")]
         elif name == "extra":  # tasks past the paper
             runs += [Run(t, a, s, lengths=TASKS[t]["lengths"], plan=name)
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
             raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, rnn-medium, value-lookup, "
-                             "lstm-3k, repeats, repeats-seeds, lstm-fb")
+                             "lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32")
     return runs
 
 

@@ -150,3 +150,17 @@ def test_the_lstm_fb_plan_changes_only_the_forget_bias_on_both_oracles():
     assert {k: v for k, v in cfg.items() if k != "overrides"} == {k: v for k, v in base.items() if k != "overrides"}
     from agents.backbones.rnn import LSTM  # the override is a field the LSTM accepts
     assert LSTM.from_preset(cfg["size"], **cfg["overrides"]).config.forget_bias == 1.0
+
+
+def test_the_rnn_fp32_plan_is_the_tables_logical_graph_recipe_with_a_float32_recurrence():
+    runs = paper_runs.plan(["rnn-fp32"])
+    assert [r.id for r in runs] == ["logical_graph-gru-fp32-s0", "logical_graph-lstm-fp32-s0",
+                                    "logical_graph-gru-fp32-s1", "logical_graph-lstm-fp32-s1"]
+    from agents.backbones.rnn import GRU, LSTM
+    for run, cls in zip(runs, (GRU, LSTM, GRU, LSTM)):
+        cfg, base = run.train_config("cpu", Path("runs/x")), config("logical_graph", run.backbone)
+        assert cfg["overrides"] == {**base["overrides"], "recurrence_precision": "fp32"}
+        assert {k: v for k, v in cfg.items() if k not in ("overrides", "seed")} == \
+            {k: v for k, v in base.items() if k not in ("overrides", "seed")}
+        assert cls.from_preset(cfg["size"], **cfg["overrides"]).config.recurrence_precision == "fp32"
+        assert (run.lengths, run.episodes) == ([10, 20, 50, 100, 200, 500, 1000], 16)

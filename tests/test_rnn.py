@@ -113,3 +113,54 @@ def test_the_forget_bias_is_an_lstm_field_only():
     assert LSTM.from_preset("tiny").config.forget_bias is None
     with pytest.raises(ValidationError, match="forget_bias"):
         GRU.from_preset("tiny", forget_bias=1.0)
+
+
+@pytest.mark.parametrize("precision,inside", [("fp32", False), ("autocast", True)])
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_the_recurrence_leaves_autocast_unless_asked(cls, precision, inside):
+    """Under autocast (bf16 here, on the CPU), the fp32 recurrence sees float32 input and autocast off, in
+    training's forward and in stepping; on CUDA, torch's autocast would run it in float16."""
+    m = _model(cls, recurrence_precision=precision)
+    seen = []
+    m.rnn.register_forward_pre_hook(lambda mod, args: seen.append((torch.is_autocast_enabled("cpu"), args[0].dtype)))
+    x = torch.randint(4, V, (2, 7))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        m(x).float().sum().backward()
+        m.step(x[:, 0], m.init_state(2))
+    assert seen and all(enabled == inside for enabled, _ in seen)
+    if not inside:
+        assert all(dtype == torch.float32 for _, dtype in seen)
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in m.rnn.parameters())
+
+
+def test_the_recurrence_precision_is_checked():
+    with pytest.raises(ValidationError, match="recurrence_precision"):
+        GRU.from_preset("tiny", recurrence_precision="fp16")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_on_cuda_the_fp32_recurrence_gives_float32_gradients_under_autocast(cls):
+    """Training's autocast (bf16) at training's loss scale (a mean over ~10^6 loss tokens): the fp32 recurrence
+    gives the gradients of a float32 forward, while torch's autocast runs cuDNN in float16."""
+    torch.manual_seed(0)
+    ref = cls.from_preset("small").cuda()
+    x = torch.randint(4, V, (8, 256), device="cuda")
+
+    def grads(precision, autocast):
+        m = cls.from_preset("small", recurrence_precision=precision).cuda()
+        m.load_state_dict(ref.state_dict())
+        dtypes = []
+        m.rnn.register_forward_hook(lambda mod, args, out: dtypes.append(out[0].dtype))
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+            logits = m(x)
+        (torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), x.flatten(), reduction="sum") * 1e-6).backward()
+        return dtypes[0], torch.cat([p.grad.flatten() for p in m.rnn.parameters()])
+
+    _, exact = grads("fp32", autocast=False)
+    dtype, ours = grads("fp32", autocast=True)
+    assert dtype == torch.float32
+    assert (ours - exact).norm() < 0.05 * exact.norm()  # the lm_head's bf16 matmul is the only difference
+    dtype, _ = grads("autocast", autocast=True)
+    assert dtype == torch.float16  # torch's cuDNN autocast, whatever dtype it was given (the figures of the
+    # gradients it loses: benchmarks/rnn_precision.py)

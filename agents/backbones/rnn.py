@@ -2,11 +2,16 @@
 
 The recurrent state is the RNN's hidden state (LSTM: ``(h, c)``, GRU: ``h``), each
 ``[n_layers, B, hidden]``; a paused row (mask False) keeps its state unchanged.
+
+The recurrence runs in float32 even under autocast (``recurrence_precision="fp32"``, the default):
+torch's autocast runs cuDNN RNNs in float16 whatever dtype it was given (bfloat16 included), and
+training's gradients at the RNN's output, ~1e-7 per element at a batch of 10^5-10^6 loss tokens,
+fall below float16's smallest subnormal (6e-8) or keep 1-3 bits (docs/decisions.md).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
@@ -20,6 +25,10 @@ class RNNConfig(BackboneConfig):
     hidden: int = Field(128, gt=0, description="hidden size of every layer")
     n_layers: int = Field(1, gt=0)
     dropout: float = Field(0.0, ge=0, lt=1, description="between stacked layers, in training only")
+    recurrence_precision: Literal["fp32", "autocast"] = Field(
+        "fp32", description="fp32: the RNN runs in float32 under autocast too, as evaluation runs it; "
+        "autocast: as torch's autocast casts it, which on CUDA is float16 without loss scaling (toolenv's "
+        "RNNs trained so before 2026-12-06: their gradients underflowed, docs/decisions.md)")
 
 
 class LSTMConfig(RNNConfig):
@@ -55,15 +64,23 @@ class _RNNBackbone(Backbone):
         self.lm_head = nn.Linear(config.hidden, config.vocab_size)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(self.embedding(tokens))
+        out, _ = self._recur(self.embedding(tokens), None)
         return self.lm_head(out)
+
+    def _recur(self, x: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+        """``self.rnn(x, state)``, outside autocast in the weights' dtype (float32) unless the config asks for
+        autocast."""
+        if self.config.recurrence_precision == "autocast":
+            return self.rnn(x, state)
+        with torch.autocast(x.device.type, enabled=False):
+            return self.rnn(x.to(self.lm_head.weight.dtype), state)
 
     def _zeros(self, batch_size: int, device: torch.device | str) -> torch.Tensor:
         c = self.config
         return torch.zeros(c.n_layers, batch_size, c.hidden, device=device, dtype=self.lm_head.weight.dtype)
 
     def step(self, tokens: torch.Tensor, state: Any, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]:
-        out, new = self.rnn(self.embedding(tokens)[:, None], state)
+        out, new = self._recur(self.embedding(tokens)[:, None], state)
         if mask is not None:
             keep = mask.view(1, -1, 1)
             if isinstance(new, tuple):

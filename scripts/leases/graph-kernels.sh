@@ -113,6 +113,10 @@
 #   next22      - the plan for the lease after session 21 (one H200): seeds 2-5 of the GRU on the repeats oracle
 #                 (plan repeats-seeds: is seed 0's 94% at 1,000 gates typical, or seed 1's 31%?), four runs at once
 #                 (~23 GB each; session 18's four took ~700 s), each scored on the GPU when trained (~14 minutes)
+#   fp32        - (session of 2026-12-06) benchmarks/rnn_precision.py at the logical graph's batch (torch's autocast
+#                 runs cuDNN RNNs in float16: gradients lost?), then the logical graph's GRU and LSTM seed 0 with the
+#                 recurrence in float32 (plan rnn-fp32), two runs at once, full batches where the GPU has > 100 GB,
+#                 else in slices of 128 rows; the RNN gpu tests beside them. fp32-seed1: that plan's seed 1
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -535,6 +539,21 @@ next22)  # carry [".whl"]
   q repeats-seeds --plan repeats-seeds --device cuda --jobs 4
   sleep 45; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
   ;;
+fp32)  # carry [".whl"]
+  begin
+  timeout 200 python3 benchmarks/rnn_precision.py --rows 256 --json runs/paper/rnn_precision.json \
+    > runs/paper/rnn_precision.log 2>&1; cat runs/paper/rnn_precision.log
+  mb=(); [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 128)
+  q rnn-fp32 --plan rnn-fp32 --seeds 0 --device cuda --jobs 2 "${mb[@]}"
+  setsid nohup timeout 900 python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_rnn.py tests/test_rollout_gpu.py \
+    -k "lstm or gru or LSTM or GRU" > runs/paper/gpu_tests.log 2>&1 < /dev/null &
+  sleep 60; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  ;;
+fp32-seed1)  # carry [".whl"]
+  mb=(); [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 128)
+  q rnn-fp32-s1 --plan rnn-fp32 --seeds 1 --device cuda --jobs 2 "${mb[@]}"
+  sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  ;;
 pause|resume)  # pause RUN_ID...: SIGSTOP the run's python processes (its GPU memory stays, its compute stops);
   # resume: SIGCONT. Session 18 typed `pkill -STOP -f "toolenv.cli eval runs/paper/<run>"` inline: the pattern was
   # in the device call's own command line, so it stopped that call's shell, and the call ran out its time with
@@ -551,5 +570,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
