@@ -88,9 +88,11 @@ TASKS["logical_graph_value_lookup_repeats"] = dict(TASKS["logical_graph"])
 # value-lookup LSTM's loss sat at 0.85 from step ~300 to ~1,350 of 3,000 before it fell (session 19, seed 0)
 # fp32: the RNN's recurrence in float32 under training's autocast. It is the default since 2026-12-06; every RNN
 # entry trained on CUDA before then ran cuDNN in float16 (torch's autocast), its gradients underflowing
-# (docs/decisions.md). The variant names the runs trained since, beside the table's entries trained before
+# (docs/decisions.md). The variant names the runs trained since, beside the table's entries trained before.
+# autocast: the recurrence as torch's autocast casts it, the table's RNN runs' precision, as a control beside fp32
 VARIANTS = {"rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000),
-            "fb1": dict(overrides={"forget_bias": 1.0}), "fp32": dict(overrides={"recurrence_precision": "fp32"})}
+            "fb1": dict(overrides={"forget_bias": 1.0}), "fp32": dict(overrides={"recurrence_precision": "fp32"}),
+            "autocast": dict(overrides={"recurrence_precision": "autocast"})}
 
 
 @dataclass
@@ -173,12 +175,15 @@ def plan(names: list[str]) -> list[Run]:
         elif name == "rnn-fp32":  # the logical graph's GRU and LSTM again, the recurrence in float32 (above)
             runs += [Run("logical_graph", a, s, lengths=TASKS["logical_graph"]["lengths"], plan=name, variant="fp32",
                          episodes=TASKS["logical_graph"]["episodes"]) for s in (0, 1) for a in ("gru", "lstm")]
+        elif name == "lstm-precision":  # the LSTM's seed 1 with the recurrence in float32 and as autocast casts it
+            runs += [Run("logical_graph", "lstm", 1, lengths=TASKS["logical_graph"]["lengths"], plan=name, variant=v,
+                         episodes=TASKS["logical_graph"]["episodes"]) for v in ("fp32", "autocast")]
         elif name == "extra":  # tasks past the paper
             runs += [Run(t, a, s, lengths=TASKS[t]["lengths"], plan=name)
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
             raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, rnn-medium, value-lookup, "
-                             "lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32")
+                             "lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32, lstm-precision")
     return runs
 
 
