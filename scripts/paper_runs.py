@@ -162,7 +162,8 @@ def plan(names: list[str]) -> list[Run]:
             runs += [Run("logical_graph_value_lookup", "lstm", s, lengths=t["lengths"], plan=name, variant="3k",
                          episodes=t["episodes"]) for s in (0, 1)]
         elif name in ("repeats", "repeats-seeds"):  # the GRU trained on more labels that repeat a digit (its
-            # miscopies, session 18); repeats-seeds: seeds 2-5, since seed 0 reached 94% at 1,000 gates and seed 1 31%
+            # miscopies, session 18); repeats-seeds: seeds 2-5, since seed 0 reached 94% at 1,000 gates and seed 1 31%.
+            # Seeds 0 and 1 ran their recurrence in float16 (before 2026-12-06); run now, every seed runs it in float32
             t = TASKS["logical_graph_value_lookup_repeats"]
             runs += [Run("logical_graph_value_lookup_repeats", "gru", s, lengths=t["lengths"], plan=name,
                          episodes=t["episodes"]) for s in ((0, 1) if name == "repeats" else (2, 3, 4, 5))]
@@ -175,6 +176,11 @@ def plan(names: list[str]) -> list[Run]:
         elif name == "rnn-fp32":  # the logical graph's GRU and LSTM again, the recurrence in float32 (above)
             runs += [Run("logical_graph", a, s, lengths=TASKS["logical_graph"]["lengths"], plan=name, variant="fp32",
                          episodes=TASKS["logical_graph"]["episodes"]) for s in (0, 1) for a in ("gru", "lstm")]
+        elif name == "repeats-fp32":  # the repeats oracle (the GRU's 94% at 1,000 gates in float16) for both RNNs in
+            # float32, where the LSTM converges on the table's oracle (session 22)
+            t = TASKS["logical_graph_value_lookup_repeats"]
+            runs += [Run("logical_graph_value_lookup_repeats", a, s, lengths=t["lengths"], plan=name, variant="fp32",
+                         episodes=t["episodes"]) for s in (0, 1) for a in ("gru", "lstm")]
         elif name == "lstm-precision":  # the LSTM's seed 1 with the recurrence in float32 and as autocast casts it
             runs += [Run("logical_graph", "lstm", 1, lengths=TASKS["logical_graph"]["lengths"], plan=name, variant=v,
                          episodes=TASKS["logical_graph"]["episodes"]) for v in ("fp32", "autocast")]
@@ -183,7 +189,7 @@ def plan(names: list[str]) -> list[Run]:
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
             raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, rnn-medium, value-lookup, "
-                             "lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32, lstm-precision")
+                             "lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32, lstm-precision, repeats-fp32")
     return runs
 
 

@@ -164,3 +164,13 @@ def test_the_rnn_fp32_plan_is_the_tables_logical_graph_recipe_with_a_float32_rec
             {k: v for k, v in base.items() if k not in ("overrides", "seed")}
         assert cls.from_preset(cfg["size"], **cfg["overrides"]).config.recurrence_precision == "fp32"
         assert (run.lengths, run.episodes) == ([10, 20, 50, 100, 200, 500, 1000], 16)
+
+
+def test_the_repeats_fp32_plan_trains_both_rnns_on_the_repeats_recipe_in_float32():
+    runs = paper_runs.plan(["repeats-fp32"])
+    assert [r.id for r in runs] == [f"logical_graph_value_lookup_repeats-{a}-fp32-s{s}" for s in (0, 1) for a in ("gru", "lstm")]
+    for run in runs:
+        cfg = run.train_config("cpu", Path("runs/x"))
+        base = paper_runs.Run("logical_graph_value_lookup_repeats", run.backbone, run.seed).train_config("cpu", Path("runs/x"))
+        assert cfg["overrides"] == {**base["overrides"], "recurrence_precision": "fp32"}
+        assert {k: v for k, v in cfg.items() if k != "overrides"} == {k: v for k, v in base.items() if k != "overrides"}

@@ -119,6 +119,9 @@
 #                 else in slices of 128 rows; the RNN gpu tests beside them. fp32-seed1: that plan's seed 1
 #   precision   - (the same session's last ~9 minutes) the LSTM's seed 1 with the recurrence in float32 and in
 #                 autocast's float16 side by side (plan lstm-precision), as far as the budget goes: the loss curves
+#   next23      - the plan for the next lease: the GRU and LSTM seed 0 in float32 on the repeats oracle (plan
+#                 repeats-fp32; where the float16 GRU seed 0 reached 94% at 1,000 gates), two runs at once as in fp32
+#                 (~775 s of training on an H100), each scored on the GPU when trained
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -561,6 +564,12 @@ precision)  # carry [".whl"]
   q lstm-precision --plan lstm-precision --device cuda --jobs 2
   sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
   ;;
+next23)  # carry [".whl"]
+  begin
+  mb=(); [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 128)
+  q repeats-fp32 --plan repeats-fp32 --seeds 0 --device cuda --jobs 2 "${mb[@]}"
+  sleep 45; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  ;;
 pause|resume)  # pause RUN_ID...: SIGSTOP the run's python processes (its GPU memory stays, its compute stops);
   # resume: SIGCONT. Session 18 typed `pkill -STOP -f "toolenv.cli eval runs/paper/<run>"` inline: the pattern was
   # in the device call's own command line, so it stopped that call's shell, and the call ran out its time with
@@ -577,5 +586,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
