@@ -140,6 +140,17 @@ q() {  # q TAG ARGS...: one background queue of scripts/paper_runs.py (on GPU $G
   echo "queue $tag: pid $!"
 }
 
+glance() {  # glance S: after S seconds, the logs' last lines and the GPU's use
+  sleep "$1"; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+}
+
+q_fp32() {  # q_fp32 TAG ARGS...: q for RNNs in float32, in slices of 128 rows on a GPU of <= 100 GB (a float32 GRU
+  # `small` peaks at ~52 GiB on the logical graph's longest batch of 256 rows, 26 GiB in slices: two fit an H100 so)
+  local mb=()
+  [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 128)
+  q "$@" "${mb[@]}"
+}
+
 begin() {  # set-up; the finished entries of leaderboards/paper are copied, so their runs are skipped
   bash scripts/gpu_session.sh || exit 1
   mkdir -p runs/paper/board && cp leaderboards/paper/*-s[0-9].json runs/paper/board/
@@ -509,7 +520,7 @@ after17)  # carry [".whl"]
 after17b)  # carry [".whl"]
   begin
   q lg-medium2 --plan rnn-medium --tasks logical_graph --backbones gru,lstm --seeds 0,1 --device cuda --jobs 3
-  sleep 45; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  glance 45
   ;;
 next18)  # carry [".whl"]
   begin
@@ -531,44 +542,41 @@ after19)  # carry [".whl", "runs/paper/logical_graph_value_lookup-lstm-3k-s0"]
 next20)  # carry [".whl"]
   begin
   q lstm-fb --plan lstm-fb --device cuda --jobs 4
-  sleep 45; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  glance 45
   ;;
 next21)  # carry [".whl"]
   begin
   q repeats --plan repeats --device cuda --jobs 2
   q lstm-fb --plan lstm-fb --tasks logical_graph_value_lookup_repeats --seeds 1 --device cuda --jobs 1
-  sleep 45; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  glance 45
   ;;
 next22)  # carry [".whl"]
   begin
   q repeats-seeds --plan repeats-seeds --device cuda --jobs 4
-  sleep 45; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  glance 45
   ;;
 fp32)  # carry [".whl"]
   begin
   timeout 200 python3 benchmarks/rnn_precision.py --rows 256 --json runs/paper/rnn_precision.json \
     > runs/paper/rnn_precision.log 2>&1; cat runs/paper/rnn_precision.log
-  mb=(); [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 128)
-  q rnn-fp32 --plan rnn-fp32 --seeds 0 --device cuda --jobs 2 "${mb[@]}"
+  q_fp32 rnn-fp32 --plan rnn-fp32 --seeds 0 --device cuda --jobs 2
   setsid nohup timeout 900 python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_rnn.py tests/test_rollout_gpu.py \
     -k "lstm or gru or LSTM or GRU" > runs/paper/gpu_tests.log 2>&1 < /dev/null &
-  sleep 60; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  glance 60
   ;;
 fp32-seed1)  # carry [".whl"]
-  mb=(); [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 128)
-  q rnn-fp32-s1 --plan rnn-fp32 --seeds 1 --device cuda --jobs 2 "${mb[@]}"
-  sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  q_fp32 rnn-fp32-s1 --plan rnn-fp32 --seeds 1 --device cuda --jobs 2
+  glance 30
   ;;
 precision)  # carry [".whl"]
   begin
   q lstm-precision --plan lstm-precision --device cuda --jobs 2
-  sleep 30; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  glance 30
   ;;
 next23)  # carry [".whl"]
   begin
-  mb=(); [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 128)
-  q repeats-fp32 --plan repeats-fp32 --seeds 0 --device cuda --jobs 2 "${mb[@]}"
-  sleep 45; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  q_fp32 repeats-fp32 --plan repeats-fp32 --seeds 0 --device cuda --jobs 2
+  glance 45
   ;;
 pause|resume)  # pause RUN_ID...: SIGSTOP the run's python processes (its GPU memory stays, its compute stops);
   # resume: SIGCONT. Session 18 typed `pkill -STOP -f "toolenv.cli eval runs/paper/<run>"` inline: the pattern was
