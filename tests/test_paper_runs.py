@@ -174,3 +174,12 @@ def test_the_repeats_fp32_plan_trains_both_rnns_on_the_repeats_recipe_in_float32
         base = paper_runs.Run("logical_graph_value_lookup_repeats", run.backbone, run.seed).train_config("cpu", Path("runs/x"))
         assert cfg["overrides"] == {**base["overrides"], "recurrence_precision": "fp32"}
         assert {k: v for k, v in cfg.items() if k != "overrides"} == {k: v for k, v in base.items() if k != "overrides"}
+
+
+def test_the_lstm_precision_plan_differs_only_in_the_recurrences_precision():
+    fp32, fp16 = paper_runs.plan(["lstm-precision"])
+    assert (fp32.id, fp16.id) == ("logical_graph-lstm-fp32-s1", "logical_graph-lstm-autocast-s1")
+    a, b = (r.train_config("cpu", Path("runs/x")) for r in (fp32, fp16))
+    assert (a["overrides"]["recurrence_precision"], b["overrides"]["recurrence_precision"]) == ("fp32", "autocast")
+    assert {k: v for k, v in a.items() if k not in ("overrides", "out_dir")} == \
+        {k: v for k, v in b.items() if k not in ("overrides", "out_dir")}
