@@ -205,7 +205,9 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
                     (part * (ddp.world / batch.tokens)).backward()  # DDP averages gradients over processes
                 loss_sum += part.detach()
             loss = ddp.sum(loss_sum) / batch.tokens
-            torch.nn.utils.clip_grad_norm_(backbone.parameters(), cfg.grad_clip)
+            # the norm before clipping: how often clipping acts, and how large the gradient is (session 22's
+            # float16 RNN recurrence lost most of its gradient without a trace in the log)
+            grad_norm = torch.nn.utils.clip_grad_norm_(backbone.parameters(), cfg.grad_clip)
             opt.step()
             sched.step()
             step += 1
@@ -213,13 +215,14 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             loss_value = loss.item()  # waits for the device, so that the step's time holds its GPU work
             dt = time.perf_counter() - t0
             wall += dt
-            record: dict[str, float] = {"step": step, "loss": loss_value, "lr": sched.get_last_lr()[0]}
+            record: dict[str, float] = {"step": step, "loss": loss_value, "lr": sched.get_last_lr()[0],
+                                        "grad_norm": grad_norm.item()}
             if cfg.val_every and cfg.val_episodes and step % cfg.val_every == 0 and step < cfg.steps and ddp.main:
                 t1 = time.perf_counter()
                 record["val_exact"] = validate(backbone, cfg, device)
                 wall += time.perf_counter() - t1
             history.append(record)
-            info = f"loss {record['loss']:.4f}  {batch.tokens / dt:,.0f} tok/s"
+            info = f"loss {record['loss']:.4f}  |g| {record['grad_norm']:.3g}  {batch.tokens / dt:,.0f} tok/s"
             if "val_exact" in record:
                 info += f"  val {record['val_exact']:.0%}"
             if device.type == "cuda":  # the allocator's peak so far (activations, weights, optimizer state)

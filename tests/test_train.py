@@ -1,5 +1,7 @@
 """Imitation training: the quickstart recipe learns 5-digit addition; resume is exact."""
 
+import json
+
 import pytest
 import torch
 from pydantic import ValidationError
@@ -33,6 +35,16 @@ def test_no_validation_episodes_means_no_validation_record(tmp_path):
     # with val_episodes=0 the run used to report "nan% exact" as a final validation
     assert train(_tiny(tmp_path, steps=2), progress=False).validation == []
     assert train(_tiny(tmp_path, "val", steps=2, val_episodes=2), progress=False).validation[-1]["step"] == 2
+
+
+def test_the_log_records_each_steps_gradient_norm_before_clipping(tmp_path):
+    logs = {}
+    for clip in (1.0, 1e-4):
+        train(_tiny(tmp_path, f"clip{clip}", steps=2, grad_clip=clip), progress=False)
+        logs[clip] = json.loads((tmp_path / f"clip{clip}" / "train_log.json").read_text())
+    # step 1's gradient comes before any clipping acts, so both runs see the same one, above the small clip
+    assert logs[1.0][0]["grad_norm"] == pytest.approx(logs[1e-4][0]["grad_norm"], rel=1e-5)
+    assert all(1e-4 < h["grad_norm"] < float("inf") for h in logs[1e-4])
 
 
 def test_resume_refuses_another_configuration(tmp_path):
