@@ -163,10 +163,12 @@ def plan(names: list[str]) -> list[Run]:
                          episodes=t["episodes"]) for s in (0, 1)]
         elif name in ("repeats", "repeats-seeds"):  # the GRU trained on more labels that repeat a digit (its
             # miscopies, session 18); repeats-seeds: seeds 2-5, since seed 0 reached 94% at 1,000 gates and seed 1 31%.
-            # Seeds 0 and 1 ran their recurrence in float16 (before 2026-12-06); run now, every seed runs it in float32
+            # Seeds 0 and 1 ran their recurrence in float16 (before 2026-12-06), so seeds 2-5 run it so too (variant
+            # autocast): in float32 the same seed 0 reached 0% at 1,000 gates (session 23, plan repeats-fp32)
             t = TASKS["logical_graph_value_lookup_repeats"]
             runs += [Run("logical_graph_value_lookup_repeats", "gru", s, lengths=t["lengths"], plan=name,
-                         episodes=t["episodes"]) for s in ((0, 1) if name == "repeats" else (2, 3, 4, 5))]
+                         variant="" if name == "repeats" else "autocast", episodes=t["episodes"])
+                     for s in ((0, 1) if name == "repeats" else (2, 3, 4, 5))]
         elif name == "lstm-fb":  # the LSTM with its forget gate open at the start, on the logical graph's two oracles
             runs += [Run(t, "lstm", s, lengths=TASKS[t]["lengths"], plan=name, variant="fb1", episodes=TASKS[t]["episodes"])
                      for s in (0, 1) for t in ("logical_graph", "logical_graph_value_lookup_repeats")]

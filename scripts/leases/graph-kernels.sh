@@ -111,8 +111,9 @@
 #                 next20 whose loss was still falling when that machine was lost (fb1, repeats oracle, seed 1): three
 #                 runs at once, each scored on the GPU when trained
 #   next22      - the plan for the lease after session 21 (one H200): seeds 2-5 of the GRU on the repeats oracle
-#                 (plan repeats-seeds: is seed 0's 94% at 1,000 gates typical, or seed 1's 31%?), four runs at once
-#                 (~23 GB each; session 18's four took ~700 s), each scored on the GPU when trained (~14 minutes)
+#                 (plan repeats-seeds: is seed 0's 94% at 1,000 gates typical, or seed 1's 31%?), in seeds 0-1's float16
+#                 recurrence (variant autocast), four runs at once (~23 GB each on an H200; session 18's four took
+#                 ~700 s; on an H100 of 80 GB use --jobs 3), each scored on the GPU when trained (~14 minutes)
 #   fp32        - (session of 2026-12-06) benchmarks/rnn_precision.py at the logical graph's batch (torch's autocast
 #                 runs cuDNN RNNs in float16: gradients lost?), then the logical graph's GRU and LSTM seed 0 with the
 #                 recurrence in float32 (plan rnn-fp32), two runs at once, full batches where the GPU has > 100 GB,
@@ -121,7 +122,11 @@
 #                 autocast's float16 side by side (plan lstm-precision), as far as the budget goes: the loss curves
 #   next23      - the plan for the next lease: the GRU and LSTM seed 0 in float32 on the repeats oracle (plan
 #                 repeats-fp32; where the float16 GRU seed 0 reached 94% at 1,000 gates), two runs at once as in fp32
-#                 (~775 s of training on an H100), each scored on the GPU when trained
+#                 (~775 s of training on an H100), each scored on the GPU when trained. Ran in session 23 (H100,
+#                 801-808 s of training, scored in ~400 s): the LSTM 100% at 10-500 gates and 81% at 1,000, the GRU 0%
+#   next24      - the plan for the next lease: the float32 LSTM's seed 1 on both oracles (plans repeats-fp32 and
+#                 rnn-fp32), two runs at once in slices of 128 rows on an H100 (~800 s of training), each scored
+#                 on the GPU when trained (~400 s): a second seed of session 23's LSTM, and of session 22's
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -568,6 +573,11 @@ fp32-seed1)  # carry [".whl"]
   q_fp32 rnn-fp32-s1 --plan rnn-fp32 --seeds 1 --device cuda --jobs 2
   glance 30
   ;;
+next24)  # carry [".whl"]
+  begin
+  q_fp32 lstm-fp32-s1 --plan repeats-fp32,rnn-fp32 --backbones lstm --seeds 1 --device cuda --jobs 2
+  glance 45
+  ;;
 precision)  # carry [".whl"]
   begin
   q lstm-precision --plan lstm-precision --device cuda --jobs 2
@@ -594,5 +604,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
