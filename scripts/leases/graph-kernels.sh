@@ -112,8 +112,8 @@
 #                 runs at once, each scored on the GPU when trained
 #   next22      - the plan for the lease after session 21 (one H200): seeds 2-5 of the GRU on the repeats oracle
 #                 (plan repeats-seeds: is seed 0's 94% at 1,000 gates typical, or seed 1's 31%?), in seeds 0-1's float16
-#                 recurrence (variant autocast), four runs at once (~23 GB each on an H200; session 18's four took
-#                 ~700 s; on an H100 of 80 GB use --jobs 3), each scored on the GPU when trained (~14 minutes)
+#                 recurrence (variant autocast), four runs at once (~23 GB each on an H200, in slices of 128 rows on an
+#                 H100; session 18's four took ~700 s on an H200), each scored on the GPU when trained (~14 minutes)
 #   fp32        - (session of 2026-12-06) benchmarks/rnn_precision.py at the logical graph's batch (torch's autocast
 #                 runs cuDNN RNNs in float16: gradients lost?), then the logical graph's GRU and LSTM seed 0 with the
 #                 recurrence in float32 (plan rnn-fp32), two runs at once, full batches where the GPU has > 100 GB,
@@ -150,7 +150,8 @@ glance() {  # glance S: after S seconds, the logs' last lines and the GPU's use
 }
 
 q_fp32() {  # q_fp32 TAG ARGS...: q for RNNs in float32, in slices of 128 rows on a GPU of <= 100 GB (a float32 GRU
-  # `small` peaks at ~52 GiB on the logical graph's longest batch of 256 rows, 26 GiB in slices: two fit an H100 so)
+  # `small` peaks at ~52 GiB on the logical graph's longest batch of 256 rows, 26 GiB in slices: two fit an H100 so;
+  # a float16 one ~23 GiB whole, ~12 in slices: four fit)
   local mb=()
   [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 128)
   q "$@" "${mb[@]}"
@@ -557,7 +558,7 @@ next21)  # carry [".whl"]
   ;;
 next22)  # carry [".whl"]
   begin
-  q repeats-seeds --plan repeats-seeds --device cuda --jobs 4
+  q_fp32 repeats-seeds --plan repeats-seeds --device cuda --jobs 4  # slices of 128 rows on an H100: four fit
   glance 45
   ;;
 fp32)  # carry [".whl"]
