@@ -151,7 +151,7 @@ glance() {  # glance S: after S seconds, the logs' last lines and the GPU's use
 
 q_fp32() {  # q_fp32 TAG ARGS...: q for RNNs in float32, in slices of 128 rows on a GPU of <= 100 GB (a float32 GRU
   # `small` peaks at ~52 GiB on the logical graph's longest batch of 256 rows, 26 GiB in slices: two fit an H100 so;
-  # a float16 one ~23 GiB whole, ~12 in slices: four fit)
+  # a float16 one ~23 GB whole on an H200 (session 18), half the rows should take about half: four should fit)
   local mb=()
   [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 128)
   q "$@" "${mb[@]}"
@@ -558,7 +558,7 @@ next21)  # carry [".whl"]
   ;;
 next22)  # carry [".whl"]
   begin
-  q_fp32 repeats-seeds --plan repeats-seeds --device cuda --jobs 4  # slices of 128 rows on an H100: four fit
+  q_fp32 repeats-seeds --plan repeats-seeds --device cuda --jobs 4  # slices of 128 rows on an H100
   glance 45
   ;;
 fp32)  # carry [".whl"]
