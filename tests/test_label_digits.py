@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from toolenv.oracle_policy import OraclePolicy
 from toolenv.registry import get_task
@@ -27,6 +28,17 @@ def test_renamed_circuits_keep_their_answers_and_take_labels_of_one_kind():
         labels = set(re.findall(r"v[0-9]+", other.prompt))
         assert len(labels) == len(set(re.findall(r"v[0-9]+", problem.prompt)))
         assert all((len(set(x[1:])) == 4) == distinct for x in labels)
+
+
+def test_runs_of_equal_digits_are_their_own_label_set_and_a_circuit_too_large_for_it_is_refused():
+    runs = label_digits.pool("a run of 3 equal digits")
+    assert len(runs) == 171 and {"v1000", "v4445", "v5444", "v7777"} <= set(runs) and "v4454" not in runs
+    task, rng = get_task("logical_graph_value_lookup"), np.random.default_rng(0)
+    problem = task.problem("test", 100, 0, 0)
+    other = label_digits.renamed(task, problem, "a run of 3 equal digits", rng)
+    assert other.answer == problem.answer and set(re.findall(r"v[0-9]+", other.prompt)) <= set(runs)
+    with pytest.raises(ValueError, match="more than the 171"):
+        label_digits.renamed(task, task.problem("test", 200, 0, 0), "a run of 3 equal digits", rng)
 
 
 def test_the_oracle_copies_every_label_right():
