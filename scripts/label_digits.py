@@ -28,10 +28,10 @@ def pool(kind: str) -> list[str]:
     """The labels of one kind among those the generator draws: ``a run of 3 equal digits`` are the 171 with
     three or four equal digits in a row (``v4445``, ``v1000``, ``v7777``), where the float32 LSTM's copies
     failed at 1,000 gates (session 23); 1.9% of the labels drawn."""
-    from tasks.logical_graph import labels_repeating_a_digit
+    from tasks.logical_graph import labels_repeating_a_digit, labels_with_a_run
 
     if kind == "a run of 3 equal digits":
-        return [x for x in labels_repeating_a_digit(True) if re.search(r"(\d)\1\1", x)]
+        return labels_with_a_run(3)
     return labels_repeating_a_digit(kind == "a repeated digit")
 
 

@@ -77,6 +77,9 @@ TASKS = {
 TASKS["logical_graph_value_lookup"] = dict(TASKS["logical_graph"])
 # The same, half of the training problems relabelled to labels that repeat a digit (session 18: the GRUs' miscopies)
 TASKS["logical_graph_value_lookup_repeats"] = dict(TASKS["logical_graph"])
+# The same, a quarter of the training problems relabelled to labels with 3 equal digits in a row (session 23: the
+# float32 LSTM's miscounted runs), a quarter to labels that repeat a digit
+TASKS["logical_graph_value_lookup_runs"] = dict(TASKS["logical_graph"])
 
 
 # Variants: a named change of one run's recipe (the fields of a task's `recipes`: steps, batch, lr, warmup, and
@@ -183,6 +186,11 @@ def plan(names: list[str]) -> list[Run]:
             t = TASKS["logical_graph_value_lookup_repeats"]
             runs += [Run("logical_graph_value_lookup_repeats", a, s, lengths=t["lengths"], plan=name, variant="fp32",
                          episodes=t["episodes"]) for s in (0, 1) for a in ("gru", "lstm")]
+        elif name == "runs-fp32":  # the float32 LSTM on the runs stream, where on the repeats stream it miscounted
+            # runs of equal digits (session 23: 7.7e-4 per copy, 81% at 1,000 gates)
+            t = TASKS["logical_graph_value_lookup_runs"]
+            runs += [Run("logical_graph_value_lookup_runs", "lstm", s, lengths=t["lengths"], plan=name, variant="fp32",
+                         episodes=t["episodes"]) for s in (0, 1)]
         elif name == "lstm-precision":  # the LSTM's seed 1 with the recurrence in float32 and as autocast casts it
             runs += [Run("logical_graph", "lstm", 1, lengths=TASKS["logical_graph"]["lengths"], plan=name, variant=v,
                          episodes=TASKS["logical_graph"]["episodes"]) for v in ("fp32", "autocast")]
@@ -191,7 +199,7 @@ def plan(names: list[str]) -> list[Run]:
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
             raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, rnn-medium, value-lookup, "
-                             "lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32, lstm-precision, repeats-fp32")
+                             "lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32, lstm-precision, repeats-fp32, runs-fp32")
     return runs
 
 

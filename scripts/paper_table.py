@@ -33,6 +33,7 @@ PAPER = {
 }
 PAPER["logical_graph_value_lookup"] = PAPER["logical_graph"]  # the same problems, another oracle (ours)
 PAPER["logical_graph_value_lookup_repeats"] = PAPER["logical_graph"]  # the same test circuits, another training stream
+PAPER["logical_graph_value_lookup_runs"] = PAPER["logical_graph"]  # the same test circuits, another training stream
 PAPER_NAME = {"mamba": "Mamba", "transformer": "Pythia", "swa-transformer": "Mistral (SWA)", "lstm": "LSTM",
               "gru": "GRU", "mamba2": "— (not in the paper)"}
 ORDER = ["mamba", "mamba2", "lstm", "gru", "transformer", "swa-transformer"]

@@ -185,3 +185,13 @@ def test_the_lstm_precision_plan_differs_only_in_the_recurrences_precision():
     assert (a["overrides"]["recurrence_precision"], b["overrides"]["recurrence_precision"]) == ("fp32", "autocast")
     assert {k: v for k, v in a.items() if k not in ("overrides", "out_dir")} == \
         {k: v for k, v in b.items() if k not in ("overrides", "out_dir")}
+
+
+def test_the_runs_fp32_plan_is_the_repeats_fp32_lstm_on_the_runs_stream():
+    runs, repeats = paper_runs.plan(["runs-fp32"]), paper_runs.plan(["repeats-fp32"])
+    assert [r.id for r in runs] == ["logical_graph_value_lookup_runs-lstm-fp32-s0", "logical_graph_value_lookup_runs-lstm-fp32-s1"]
+    twin = next(r for r in repeats if (r.backbone, r.seed) == ("lstm", 0))
+    a, b = (r.train_config("cuda", Path("runs/x")) for r in (runs[0], twin))
+    assert a["tasks"] == [{"name": "logical_graph_value_lookup_runs", "max_length": 10}]
+    assert {k: v for k, v in a.items() if k != "tasks"} == {k: v for k, v in b.items() if k != "tasks"}
+    assert (runs[0].lengths, runs[0].episodes) == (twin.lengths, twin.episodes)

@@ -124,9 +124,11 @@
 #                 repeats-fp32; where the float16 GRU seed 0 reached 94% at 1,000 gates), two runs at once as in fp32
 #                 (~775 s of training on an H100), each scored on the GPU when trained. Ran in session 23 (H100,
 #                 801-808 s of training, scored in ~400 s): the LSTM 100% at 10-500 gates and 81% at 1,000, the GRU 0%
-#   next24      - the plan for the next lease: the float32 LSTM's seed 1 on both oracles (plans repeats-fp32 and
-#                 rnn-fp32), two runs at once in slices of 128 rows on an H100 (~800 s of training), each scored
-#                 on the GPU when trained (~400 s): a second seed of session 23's LSTM, and of session 22's
+#   next24      - the plan for the next lease: the float32 LSTM on the repeats oracle, seed 1 (plan repeats-fp32: a
+#                 second seed of session 23's 81% at 1,000 gates), and on the runs stream, seed 0 (plan runs-fp32:
+#                 session 23's LSTM miscounted runs of equal digits, 7.7e-4 per copy), two runs at once in slices of
+#                 128 rows on an H100 (~800 s of training), each scored on the GPU when trained (~450 s).
+#                 fp32-seed1 (the table oracle's seed 1) comes after
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -576,7 +578,8 @@ fp32-seed1)  # carry [".whl"]
   ;;
 next24)  # carry [".whl"]
   begin
-  q_fp32 lstm-fp32-s1 --plan repeats-fp32,rnn-fp32 --backbones lstm --seeds 1 --device cuda --jobs 2
+  q_fp32 repeats-lstm-s1 --plan repeats-fp32 --backbones lstm --seeds 1 --device cuda --jobs 1
+  q_fp32 runs-lstm-s0 --plan runs-fp32 --seeds 0 --device cuda --jobs 1
   glance 45
   ;;
 precision)  # carry [".whl"]
