@@ -69,3 +69,30 @@ def test_unknown_names_list_what_exists():
     with pytest.raises(toolenv.UnknownAgentError, match="cannot import"):
         toolenv.get_agent_class("nowhere.module:Thing")
     assert toolenv.get_agent_class("numpy:ndarray") is np.ndarray
+
+
+def test_a_task_module_imported_before_toolenv_still_leaves_every_built_in_task_registered():
+    import subprocess
+
+    # the task module imports toolenv halfway through itself, and toolenv's import loads the entry points
+    code = ("from tasks.logical_graph import labels_with_a_run\nimport toolenv\n"
+            "print(','.join(toolenv.list_tasks()))")
+    done = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, check=True)
+    assert {"logical_graph", "logical_graph_value_lookup_runs", "addition"} <= set(done.stdout.strip().split(","))
+
+
+def test_a_broken_task_plugin_warns_by_name_and_hides_no_other(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    from toolenv import registry
+
+    bad = EntryPoint(name="broken_task", value="no_such_module_for_toolenv:Task", group=registry.TASK_GROUP)
+    good = EntryPoint(name="test_reverse_plugin", value="toolenv_reverse.task:Reverse", group=registry.TASK_GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [bad, good] if group == registry.TASK_GROUP else [])
+    monkeypatch.setattr(registry, "_loaded", set())
+    monkeypatch.setattr(registry, "_deferred", {})
+    monkeypatch.delitem(registry._tasks, ExampleReverse.name, raising=False)
+    with pytest.warns(UserWarning, match="broken_task.*no_such_module_for_toolenv"):
+        names = toolenv.list_tasks()
+    assert ExampleReverse.name in names and registry._tasks[ExampleReverse.name] is ExampleReverse

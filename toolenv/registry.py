@@ -4,13 +4,16 @@ Tasks: ``register_task(cls)`` adds the task and its Gymnasium id ``toolenv/<Came
 Installed packages contribute tasks through the entry-point group ``toolenv.tasks`` and agents
 through ``toolenv.agents`` (each entry point names a class); they load on first lookup, so a
 task defined in another package works with ``gymnasium.make`` and every CLI command.
-Agents can also be named by import path, ``"package.module:Class"``.
+Agents can also be named by import path, ``"package.module:Class"``. A task entry point that fails
+while toolenv itself is being imported (an import cycle: a task module imported before toolenv) is
+tried again at the next ``list_tasks``/``get_task``, and warns, naming itself, only if it fails there.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+import sys
 import warnings
 from importlib.metadata import entry_points
 from typing import Any
@@ -51,17 +54,34 @@ def register_task(cls: type[Task], *, replace: bool = False) -> type[Task]:
     return cls
 
 
+_deferred: dict[str, list] = {}
+
+
+def _importing(module: str) -> bool:
+    """Whether ``module`` is being imported right now (its code has not finished running)."""
+    spec = getattr(sys.modules.get(module), "__spec__", None)
+    return bool(getattr(spec, "_initializing", False))
+
+
 def _load(group: str, into: dict[str, type], register) -> None:
-    if group in _loaded:
+    if group in _loaded and not _deferred.get(group):
         return
+    todo = _deferred.pop(group) if group in _loaded else list(entry_points(group=group))
     _loaded.add(group)
-    for ep in entry_points(group=group):
+    # `from tasks.logical_graph import ...` before `import toolenv` imports toolenv halfway through that
+    # module, and toolenv's import loads the entry points, among them that half-run module: those are tried
+    # again at the next lookup instead of being lost with a warning
+    cycle = _importing("toolenv")
+    for ep in todo:
         if ep.name in into:
             continue
         try:
             register(ep.name, ep.load())
         except Exception as e:  # a broken plugin must not hide the others
-            warnings.warn(f"toolenv: could not load {group} entry point {ep.name!r} ({ep.value}): {e}", stacklevel=3)
+            if cycle:
+                _deferred.setdefault(group, []).append(ep)
+            else:
+                warnings.warn(f"toolenv: could not load {group} entry point {ep.name!r} ({ep.value}): {e}", stacklevel=3)
 
 
 def load_task_plugins() -> None:
