@@ -11,6 +11,8 @@ more of them teaches the copy.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from tasks.logical_graph import labels_repeating_a_digit, redraw_labels
@@ -26,9 +28,14 @@ _REPEATING = labels_repeating_a_digit(True)
 class LogicalGraphValueLookupRepeats(LogicalGraphValueLookup):
     name = "logical_graph_value_lookup_repeats"
     description = "logical_graph_value_lookup, half of its training problems relabelled to labels that repeat a digit"
+    relabelled: ClassVar[tuple[tuple[float, list[str]], ...]] = ((RENAMED_FRACTION, _REPEATING),)
+    """(share of training problems, the labels they are redrawn among), in turn; the rest keep theirs."""
 
     def sample_train(self, rng: np.random.Generator, max_length: int) -> Problem:
         problem = super().sample_train(rng, max_length)
-        if rng.random() >= RENAMED_FRACTION:
-            return problem
-        return self.make_problem(redraw_labels(problem.prompt, _REPEATING, rng))
+        u = rng.random()
+        for share, labels in self.relabelled:
+            if u < share:
+                return self.make_problem(redraw_labels(problem.prompt, labels, rng))
+            u -= share
+        return problem

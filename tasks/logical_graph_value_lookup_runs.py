@@ -13,29 +13,17 @@ three in four, is kept). This asks whether the count of a run is a matter of tra
 
 from __future__ import annotations
 
-import numpy as np
-
-from tasks.logical_graph import labels_repeating_a_digit, labels_with_a_run, redraw_labels
-from tasks.logical_graph_value_lookup import LogicalGraphValueLookup
-from toolenv.problem import Problem
+from tasks.logical_graph import labels_repeating_a_digit, labels_with_a_run
+from tasks.logical_graph_value_lookup_repeats import LogicalGraphValueLookupRepeats
 
 RUNS_FRACTION = 0.25
 """Share of training problems whose every label is redrawn among those with 3 or more equal digits in a row."""
 REPEATS_FRACTION = 0.25
 """Share of training problems whose every label is redrawn among those that repeat a digit."""
 
-_RUNS = labels_with_a_run(3)
-_REPEATING = labels_repeating_a_digit(True)
 
-
-class LogicalGraphValueLookupRuns(LogicalGraphValueLookup):
+class LogicalGraphValueLookupRuns(LogicalGraphValueLookupRepeats):
     name = "logical_graph_value_lookup_runs"
     description = ("logical_graph_value_lookup, a quarter of its training problems relabelled to labels with 3 equal "
                    "digits in a row, a quarter to labels that repeat a digit")
-
-    def sample_train(self, rng: np.random.Generator, max_length: int) -> Problem:
-        problem = super().sample_train(rng, max_length)
-        u = rng.random()
-        if u >= RUNS_FRACTION + REPEATS_FRACTION:
-            return problem
-        return self.make_problem(redraw_labels(problem.prompt, _RUNS if u < RUNS_FRACTION else _REPEATING, rng))
+    relabelled = ((RUNS_FRACTION, labels_with_a_run(3)), (REPEATS_FRACTION, labels_repeating_a_digit(True)))
