@@ -294,7 +294,7 @@ def markdown_table(entries: list[LeaderboardEntry]) -> str:
     for task in sorted({e.task for e in entries}):
         group = [e for e in entries if e.task == task]
         lengths = sorted({r.length for e in group for r in e.results})
-        head = ["agent", "regime", "params", "seed", "trained ≤", *[str(n) for n in lengths], "paper-style", "≥99% up to"]
+        head = ["agent", "regime", "params", "seed", "trained ≤", *[str(n) for n in lengths], "paper-style", "longest ≥99%"]
         rows = [f"### {task}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for e in group:
             acc = {r.length: r.exact_accuracy for r in e.results}
