@@ -128,7 +128,13 @@
 #                 second seed of session 23's 81% at 1,000 gates), and on the runs stream, seed 0 (plan runs-fp32:
 #                 session 23's LSTM miscounted runs of equal digits, 7.7e-4 per copy), two runs at once in slices of
 #                 128 rows on an H100 (~800 s of training), each scored on the GPU when trained (~450 s).
-#                 fp32-seed1 (the table oracle's seed 1) comes after
+#                 fp32-seed1 (the table oracle's seed 1) comes after. Ran in session 24 (H100, 820-825 s of training,
+#                 scored in ~570 s): repeats s1 100 / 100 / 94 / 100 / 88 / 88 / 94%, runs s0 100 / 100 / 100 / 94 / 100 /
+#                 88 / 100%, its runs of equal digits copied without an error (scripts/label_digits.py)
+#   next25      - the plan for the next lease: the float32 LSTM on the runs stream, seed 1 (plan runs-fp32: a second
+#                 seed of session 24's 100% at 1,000 gates), and the float16 GRU on the repeats oracle, seed 2 (plan
+#                 repeats-seeds: is its seed 0's 94% at 1,000 gates typical, or seed 1's 31%?), two runs at once as in
+#                 next24 (~820 s of training and ~570 s of scoring on an H100; three at once would not fit 30 minutes)
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -582,6 +588,12 @@ next24)  # carry [".whl"]
   q_fp32 runs-lstm-s0 --plan runs-fp32 --seeds 0 --device cuda --jobs 1
   glance 45
   ;;
+next25)  # carry [".whl"]
+  begin
+  q_fp32 runs-lstm-s1 --plan runs-fp32 --seeds 1 --device cuda --jobs 1
+  q_fp32 repeats-gru-s2 --plan repeats-seeds --seeds 2 --device cuda --jobs 1
+  glance 45
+  ;;
 precision)  # carry [".whl"]
   begin
   q lstm-precision --plan lstm-precision --device cuda --jobs 2
@@ -608,5 +620,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
