@@ -27,12 +27,15 @@ from pathlib import Path
 
 # Per backbone: preset, learning rate, and backbone overrides. SSMs use their PyTorch paths
 # (tested equal to mamba-ssm's kernels) so that no CUDA build is needed; the Transformers and
-# RNNs are one size up, since their tiny presets did not learn the training range.
+# RNNs are one size up, since their tiny presets did not learn the training range. The RNNs keep the precision
+# every one of their entries without a variant was trained in: torch's autocast, which runs cuDNN's recurrence in
+# float16 on CUDA (a no-op on the CPU), toolenv's default before 2026-12-06; variant fp32 names the runs since.
+RNN_TABLE_PRECISION = {"recurrence_precision": "autocast"}
 RECIPES = {
     "mamba": ("tiny", 3e-3, {"use_kernels": False}),
     "mamba2": ("tiny", 3e-3, {"use_kernels": False}),
-    "lstm": ("small", 2e-3, {}),
-    "gru": ("small", 2e-3, {}),
+    "lstm": ("small", 2e-3, RNN_TABLE_PRECISION),
+    "gru": ("small", 2e-3, RNN_TABLE_PRECISION),
     "transformer": ("small", 1e-3, {}),
     "swa-transformer": ("small", 1e-3, {}),
 }
@@ -89,10 +92,11 @@ TASKS["logical_graph_value_lookup_runs"] = dict(TASKS["logical_graph"])
 # falling at step 1,500 on the value-lookup oracle (session 18, seed 0: 0.48 / 0.32 / 0.21 at 1,000 / 1,250 / 1,500).
 # fb1: the LSTM's forget-gate bias initialised to 1 (Keras's unit_forget_bias): at torch's init (gate ~0.5) the
 # value-lookup LSTM's loss sat at 0.85 from step ~300 to ~1,350 of 3,000 before it fell (session 19, seed 0)
-# fp32: the RNN's recurrence in float32 under training's autocast. It is the default since 2026-12-06; every RNN
-# entry trained on CUDA before then ran cuDNN in float16 (torch's autocast), its gradients underflowing
+# fp32: the RNN's recurrence in float32 under training's autocast. It is toolenv's default since 2026-12-06; every
+# RNN entry trained on CUDA before then ran cuDNN in float16 (torch's autocast), its gradients underflowing
 # (docs/decisions.md). The variant names the runs trained since, beside the table's entries trained before.
-# autocast: the recurrence as torch's autocast casts it, the table's RNN runs' precision, as a control beside fp32
+# autocast: the recurrence as torch's autocast casts it, the table's RNN runs' precision (RNN_TABLE_PRECISION), in a
+# run id of its own: new seeds of a float16 recipe, or a control beside fp32
 VARIANTS = {"rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000),
             "fb1": dict(overrides={"forget_bias": 1.0}), "fp32": dict(overrides={"recurrence_precision": "fp32"}),
             "autocast": dict(overrides={"recurrence_precision": "autocast"})}

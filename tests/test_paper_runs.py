@@ -23,7 +23,8 @@ def test_hanoi_transformers_train_at_their_own_recipe_and_the_others_at_the_task
     assert (tf["steps"], tf["batch_size"], tf["lr"], tf["warmup_steps"]) == (1600, 8, 3e-4, 100)
     assert (swa["steps"], swa["batch_size"], swa["lr"], swa["warmup_steps"]) == (1600, 8, 3e-4, 100)
     assert (gru["steps"], gru["batch_size"], gru["lr"], gru["warmup_steps"]) == (800, 8, 2e-3, 50)
-    assert tf["overrides"] == {"rotary_pct": 1.0} and swa["overrides"] == gru["overrides"] == {}
+    assert tf["overrides"] == {"rotary_pct": 1.0} and swa["overrides"] == {}
+    assert gru["overrides"] == {"recurrence_precision": "autocast"}  # the precision its entries trained in
     # elsewhere the Transformer keeps its backbone's rate, config and the task's steps
     add = config("addition", "transformer")
     assert (add["steps"], add["lr"], add["warmup_steps"], add["overrides"]) == (1000, 1e-3, 50, {})
@@ -195,3 +196,15 @@ def test_the_runs_fp32_plan_is_the_repeats_fp32_lstm_on_the_runs_stream():
     assert a["tasks"] == [{"name": "logical_graph_value_lookup_runs", "max_length": 10}]
     assert {k: v for k, v in a.items() if k != "tasks"} == {k: v for k, v in b.items() if k != "tasks"}
     assert (runs[0].lengths, runs[0].episodes) == (twin.lengths, twin.episodes)
+
+
+@pytest.mark.parametrize("plan_name", ["table", "extra", "value-lookup", "repeats", "rnn-medium"])
+def test_the_rnn_runs_without_a_variant_train_in_the_precision_of_their_entries(plan_name):
+    # every such entry trained before recurrence_precision existed, when autocast ran cuDNN in float16: re-running
+    # the plan must reproduce them, not train toolenv's float32 default under their run ids
+    runs = [r for r in paper_runs.plan([plan_name]) if r.backbone in ("lstm", "gru")]
+    assert runs and all(not r.variant for r in runs)
+    for run in runs:
+        assert run.train_config("cuda", Path("runs/x"))["overrides"]["recurrence_precision"] == "autocast"
+    fp32 = paper_runs.Run(runs[0].task, runs[0].backbone, 0, variant="fp32").train_config("cuda", Path("runs/x"))
+    assert fp32["overrides"]["recurrence_precision"] == "fp32"
