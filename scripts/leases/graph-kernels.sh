@@ -132,7 +132,7 @@
 #                 scored in ~570 s): repeats s1 100 / 100 / 94 / 100 / 88 / 88 / 94%, runs s0 100 / 100 / 100 / 94 / 100 /
 #                 88 / 100%, its runs of equal digits copied without an error (scripts/label_digits.py)
 #   next25      - the plan for the next lease: the float32 LSTM on the runs stream, seed 1 (plan runs-fp32: a second
-#                 seed of session 24's 100% at 1,000 gates), and the float16 GRU on the repeats oracle, seed 2 (plan
+#                 seed of session 24's 59 of 64 at 1,000 gates), and the float16 GRU on the repeats oracle, seed 2 (plan
 #                 repeats-seeds: is its seed 0's 94% at 1,000 gates typical, or seed 1's 31%?), two runs at once as in
 #                 next24 (~820 s of training and ~570 s of scoring on an H100; three at once would not fit 30 minutes)
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
