@@ -96,7 +96,7 @@ TASKS["logical_graph_value_lookup_runs"] = dict(TASKS["logical_graph"])
 # RNN entry trained on CUDA before then ran cuDNN in float16 (torch's autocast), its gradients underflowing
 # (docs/decisions.md). The variant names the runs trained since, beside the table's entries trained before.
 # autocast: the recurrence as torch's autocast casts it, the table's RNN runs' precision (RNN_TABLE_PRECISION), in a
-# run id of its own: new seeds of a float16 recipe, or a control beside fp32
+# run id of its own, as a control beside fp32
 VARIANTS = {"rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000),
             "fb1": dict(overrides={"forget_bias": 1.0}), "fp32": dict(overrides={"recurrence_precision": "fp32"}),
             "autocast": dict(overrides={"recurrence_precision": "autocast"})}
@@ -170,12 +170,12 @@ def plan(names: list[str]) -> list[Run]:
                          episodes=t["episodes"]) for s in (0, 1)]
         elif name in ("repeats", "repeats-seeds"):  # the GRU trained on more labels that repeat a digit (its
             # miscopies, session 18); repeats-seeds: seeds 2-5, since seed 0 reached 94% at 1,000 gates and seed 1 31%.
-            # Seeds 0 and 1 ran their recurrence in float16 (before 2026-12-06), so seeds 2-5 run it so too (variant
-            # autocast): in float32 the same seed 0 reached 0% at 1,000 gates (session 23, plan repeats-fp32)
+            # Seeds 0 and 1 ran their recurrence in float16 (before 2026-12-06), and seeds 2-5 are more seeds of that
+            # recipe (RNN_TABLE_PRECISION), under the same agent name: in float32 the same seed 0 reached 0% at 1,000
+            # gates (session 23, plan repeats-fp32)
             t = TASKS["logical_graph_value_lookup_repeats"]
             runs += [Run("logical_graph_value_lookup_repeats", "gru", s, lengths=t["lengths"], plan=name,
-                         variant="" if name == "repeats" else "autocast", episodes=t["episodes"])
-                     for s in ((0, 1) if name == "repeats" else (2, 3, 4, 5))]
+                         episodes=t["episodes"]) for s in ((0, 1) if name == "repeats" else (2, 3, 4, 5))]
         elif name == "lstm-fb":  # the LSTM with its forget gate open at the start, on the logical graph's two oracles
             runs += [Run(t, "lstm", s, lengths=TASKS[t]["lengths"], plan=name, variant="fb1", episodes=TASKS[t]["episodes"])
                      for s in (0, 1) for t in ("logical_graph", "logical_graph_value_lookup_repeats")]

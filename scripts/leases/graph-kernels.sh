@@ -112,7 +112,7 @@
 #                 runs at once, each scored on the GPU when trained
 #   next22      - the plan for the lease after session 21 (one H200): seeds 2-5 of the GRU on the repeats oracle
 #                 (plan repeats-seeds: is seed 0's 94% at 1,000 gates typical, or seed 1's 31%?), in seeds 0-1's float16
-#                 recurrence (variant autocast), four runs at once (~23 GB each on an H200, in slices of 128 rows on an
+#                 recurrence (their recipe, ids -gru-s2..5), four runs at once (~23 GB each on an H200, in slices of 128 rows on an
 #                 H100; session 18's four took ~700 s on an H200), each scored on the GPU when trained (~14 minutes)
 #   fp32        - (session of 2026-12-06) benchmarks/rnn_precision.py at the logical graph's batch (torch's autocast
 #                 runs cuDNN RNNs in float16: gradients lost?), then the logical graph's GRU and LSTM seed 0 with the
