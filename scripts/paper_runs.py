@@ -195,6 +195,12 @@ def plan(names: list[str]) -> list[Run]:
             t = TASKS["logical_graph_value_lookup_runs"]
             runs += [Run("logical_graph_value_lookup_runs", "lstm", s, lengths=t["lengths"], plan=name, variant="fp32",
                          episodes=t["episodes"]) for s in (0, 1)]
+        elif name == "runs-gru":  # the float16 GRU (the repeats oracle's 94 / 31 / 81% at 1,000 gates, seeds 0-2) on
+            # the runs stream, where the float32 LSTM reached 100% at 1,000 in both seeds (sessions 24-25): do its
+            # label copies also improve with labels with runs of equal digits? The repeats GRU's recipe otherwise
+            t = TASKS["logical_graph_value_lookup_runs"]
+            runs += [Run("logical_graph_value_lookup_runs", "gru", s, lengths=t["lengths"], plan=name,
+                         episodes=t["episodes"]) for s in (0, 1)]
         elif name == "lstm-precision":  # the LSTM's seed 1 with the recurrence in float32 and as autocast casts it
             runs += [Run("logical_graph", "lstm", 1, lengths=TASKS["logical_graph"]["lengths"], plan=name, variant=v,
                          episodes=TASKS["logical_graph"]["episodes"]) for v in ("fp32", "autocast")]
@@ -203,7 +209,7 @@ def plan(names: list[str]) -> list[Run]:
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
             raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, rnn-medium, value-lookup, "
-                             "lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32, lstm-precision, repeats-fp32, runs-fp32")
+                             "lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32, lstm-precision, repeats-fp32, runs-fp32, runs-gru")
     return runs
 
 

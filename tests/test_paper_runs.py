@@ -199,7 +199,18 @@ def test_the_runs_fp32_plan_is_the_repeats_fp32_lstm_on_the_runs_stream():
     assert (runs[0].lengths, runs[0].episodes) == (twin.lengths, twin.episodes)
 
 
-@pytest.mark.parametrize("plan_name", ["table", "extra", "value-lookup", "repeats", "rnn-medium"])
+def test_the_runs_gru_plan_is_the_float16_repeats_gru_on_the_runs_stream():
+    runs, repeats = paper_runs.plan(["runs-gru"]), paper_runs.plan(["repeats"])
+    assert [r.id for r in runs] == ["logical_graph_value_lookup_runs-gru-s0", "logical_graph_value_lookup_runs-gru-s1"]
+    for run, twin in zip(runs, repeats):
+        a, b = (r.train_config("cuda", Path("runs/x")) for r in (run, twin))
+        assert a["tasks"] == [{"name": "logical_graph_value_lookup_runs", "max_length": 10}]
+        assert {k: v for k, v in a.items() if k != "tasks"} == {k: v for k, v in b.items() if k != "tasks"}
+        assert a["overrides"]["recurrence_precision"] == "autocast"
+        assert (run.lengths, run.episodes) == (twin.lengths, twin.episodes)
+
+
+@pytest.mark.parametrize("plan_name", ["table", "extra", "value-lookup", "repeats", "rnn-medium", "runs-gru"])
 def test_the_rnn_runs_without_a_variant_train_in_the_precision_of_their_entries(plan_name):
     # every such entry trained before recurrence_precision existed, when autocast ran cuDNN in float16: re-running
     # the plan must reproduce them, not train toolenv's float32 default under their run ids

@@ -135,6 +135,10 @@
 #                 seed of session 24's 59 of 64 at 1,000 gates), and the float16 GRU on the repeats oracle, seed 2 (plan
 #                 repeats-seeds: is its seed 0's 94% at 1,000 gates typical, or seed 1's 31%?), two runs at once as in
 #                 next24 (~820 s of training and ~570 s of scoring on an H100; three at once would not fit 30 minutes)
+#   next26      - the plan for the next lease: the float16 GRU on the runs stream, seeds 0 and 1 (plan runs-gru: the
+#                 float32 LSTM reached 100% at 1,000 gates there in both seeds, sessions 24-25, where the float16 GRU on
+#                 the repeats stream scored 94 / 31 / 81% in seeds 0-2), two runs at once as in next25 (session 25 on an
+#                 H100: 640 s of training for the float16 GRU beside a float32 LSTM, its scoring ~500 s)
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -592,6 +596,12 @@ next25)  # carry [".whl"]
   begin
   q_fp32 runs-lstm-s1 --plan runs-fp32 --seeds 1 --device cuda --jobs 1
   q_fp32 repeats-gru-s2 --plan repeats-seeds --seeds 2 --device cuda --jobs 1
+  glance 45
+  ;;
+next26)  # carry [".whl"]
+  begin
+  q_fp32 runs-gru-s0 --plan runs-gru --seeds 0 --device cuda --jobs 1
+  q_fp32 runs-gru-s1 --plan runs-gru --seeds 1 --device cuda --jobs 1
   glance 45
   ;;
 precision)  # carry [".whl"]
