@@ -113,7 +113,8 @@
 #   next22      - the plan for the lease after session 21 (one H200): seeds 2-5 of the GRU on the repeats oracle
 #                 (plan repeats-seeds: is seed 0's 94% at 1,000 gates typical, or seed 1's 31%?), in seeds 0-1's float16
 #                 recurrence (their recipe, ids -gru-s2..5), four runs at once (~23 GB each on an H200, in slices of 128 rows on an
-#                 H100; session 18's four took ~700 s on an H200), each scored on the GPU when trained (~14 minutes)
+#                 H100; session 18's four took ~700 s on an H200), each scored on the GPU when trained (~14 minutes).
+#                 Seed 2 ran in session 25 (next25: 81% at 1,000 gates), so its entry skips it: seeds 3-5, three at once
 #   fp32        - (session of 2026-12-06) benchmarks/rnn_precision.py at the logical graph's batch (torch's autocast
 #                 runs cuDNN RNNs in float16: gradients lost?), then the logical graph's GRU and LSTM seed 0 with the
 #                 recurrence in float32 (plan rnn-fp32), two runs at once, full batches where the GPU has > 100 GB,
@@ -630,5 +631,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
