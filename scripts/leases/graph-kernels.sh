@@ -138,7 +138,8 @@
 #                 next24 (~820 s of training and ~570 s of scoring on an H100; three at once would not fit 30 minutes)
 #   next26      - the plan for the next lease: the float16 GRU on the runs stream, seeds 0 and 1 (plan runs-gru: the
 #                 float32 LSTM reached 100% at 1,000 gates there in both seeds, sessions 24-25, where the float16 GRU on
-#                 the repeats stream scored 94 / 31 / 81% in seeds 0-2), two runs at once as in next25 (session 25 on an
+#                 the repeats stream scored 94 / 31 / 81% in seeds 0-2 and seed 2 miscounts runs of equal digits, 1.4e-3
+#                 per copy at 100 gates, as the repeats LSTMs did), two runs at once as in next25 (session 25 on an
 #                 H100: 640 s of training for the float16 GRU beside a float32 LSTM, its scoring ~500 s)
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
