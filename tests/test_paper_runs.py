@@ -210,7 +210,7 @@ def test_the_runs_gru_plan_is_the_float16_repeats_gru_on_the_runs_stream():
         assert (run.lengths, run.episodes) == (twin.lengths, twin.episodes)
 
 
-@pytest.mark.parametrize("plan_name", ["table", "extra", "value-lookup", "repeats", "rnn-medium", "runs-gru"])
+@pytest.mark.parametrize("plan_name", ["table", "extra", "value-lookup", "repeats", "rnn-medium"])
 def test_the_rnn_runs_without_a_variant_train_in_the_precision_of_their_entries(plan_name):
     # every such entry trained before recurrence_precision existed, when autocast ran cuDNN in float16: re-running
     # the plan must reproduce them, not train toolenv's float32 default under their run ids
