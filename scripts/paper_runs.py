@@ -200,7 +200,7 @@ def plan(names: list[str]) -> list[Run]:
             # label copies also improve with labels with runs of equal digits? The repeats GRU's recipe otherwise
             t = TASKS["logical_graph_value_lookup_runs"]
             runs += [Run("logical_graph_value_lookup_runs", "gru", s, lengths=t["lengths"], plan=name,
-                         episodes=t["episodes"]) for s in (0, 1)]
+                         episodes=t["episodes"]) for s in (0, 1, 2)]  # seed 2: seeds 0-1 scored 6 / 88% at 1,000
         elif name == "lstm-precision":  # the LSTM's seed 1 with the recurrence in float32 and as autocast casts it
             runs += [Run("logical_graph", "lstm", 1, lengths=TASKS["logical_graph"]["lengths"], plan=name, variant=v,
                          episodes=TASKS["logical_graph"]["episodes"]) for v in ("fp32", "autocast")]

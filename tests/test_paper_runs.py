@@ -201,7 +201,7 @@ def test_the_runs_fp32_plan_is_the_repeats_fp32_lstm_on_the_runs_stream():
 
 def test_the_runs_gru_plan_is_the_float16_repeats_gru_on_the_runs_stream():
     runs, repeats = paper_runs.plan(["runs-gru"]), paper_runs.plan(["repeats"])
-    assert [r.id for r in runs] == ["logical_graph_value_lookup_runs-gru-s0", "logical_graph_value_lookup_runs-gru-s1"]
+    assert [r.id for r in runs] == [f"logical_graph_value_lookup_runs-gru-s{s}" for s in (0, 1, 2)]
     for run, twin in zip(runs, repeats):
         a, b = (r.train_config("cuda", Path("runs/x")) for r in (run, twin))
         assert a["tasks"] == [{"name": "logical_graph_value_lookup_runs", "max_length": 10}]

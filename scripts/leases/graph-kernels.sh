@@ -606,6 +606,10 @@ next26)  # carry [".whl"]
   q_fp32 runs-gru-s1 --plan runs-gru --seeds 1 --device cuda --jobs 1
   glance 45
   ;;
+runs-gru-s2)  # carry [".whl"]  (after next26, on the same warm machine)
+  q_fp32 runs-gru-s2 --plan runs-gru --seeds 2 --device cuda --jobs 1
+  glance 30
+  ;;
 precision)  # carry [".whl"]
   begin
   q lstm-precision --plan lstm-precision --device cuda --jobs 2
