@@ -46,3 +46,14 @@ def test_the_oracle_copies_every_label_right():
     problems = [task.problem("test", 10, i, 0) for i in range(3)]
     s = label_digits.score(OraclePolicy(), task, problems)
     assert (s["correct"], s["label_divergences"], s["rate_per_copy"]) == (3, 0, 0.0) and s["label_copies"] > 100
+
+
+def test_labels_repeating_one_digit_are_a_set_for_each_digit():
+    eights = label_digits.pool("a repeated 8")
+    assert len(eights) == 495 and {"v8828", "v1808", "v8888"} <= set(eights) and "v8123" not in eights
+    assert all(x.count("8") >= 2 for x in eights)
+    assert label_digits.known("a repeated 0") and not label_digits.known("a repeated 10")
+    task, rng = get_task("logical_graph_value_lookup_runs"), np.random.default_rng(0)
+    problem = task.problem("test", 100, 0, 0)
+    other = label_digits.renamed(task, problem, "a repeated 8", rng)
+    assert other.answer == problem.answer and set(re.findall(r"v[0-9]+", other.prompt)) <= set(eights)
