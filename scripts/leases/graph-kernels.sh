@@ -141,6 +141,9 @@
 #                 the repeats stream scored 94 / 31 / 81% in seeds 0-2 and seed 2 miscounts runs of equal digits, 1.4e-3
 #                 per copy at 100 gates, as the repeats LSTMs did), two runs at once as in next25 (session 25 on an
 #                 H100: 640 s of training for the float16 GRU beside a float32 LSTM, its scoring ~500 s)
+#                 Ran in session 26 on an H200 (full batches: 379-380 s of training two at once, queues ended at 972 s
+#                 and 1,160 s): 6% (s0) and 88% (s1) at 1,000 gates. runs-gru-s2: its seed 2 on the same warm machine
+#                 (292 s of training alone; scored to 100 gates there, on the CPU box after: 50% at 1,000)
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -636,5 +639,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
