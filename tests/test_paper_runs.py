@@ -200,9 +200,11 @@ def test_the_runs_fp32_plan_is_the_repeats_fp32_lstm_on_the_runs_stream():
 
 
 def test_the_runs_gru_plan_is_the_float16_repeats_gru_on_the_runs_stream():
-    runs, repeats = paper_runs.plan(["runs-gru"]), paper_runs.plan(["repeats"])
+    runs = paper_runs.plan(["runs-gru"])
+    repeats = {r.seed: r for r in paper_runs.plan(["repeats", "repeats-seeds"])}  # the float16 repeats GRU, by seed
     assert [r.id for r in runs] == [f"logical_graph_value_lookup_runs-gru-s{s}" for s in (0, 1, 2)]
-    for run, twin in zip(runs, repeats):
+    for run in runs:
+        twin = repeats[run.seed]
         a, b = (r.train_config("cuda", Path("runs/x")) for r in (run, twin))
         assert a["tasks"] == [{"name": "logical_graph_value_lookup_runs", "max_length": 10}]
         assert {k: v for k, v in a.items() if k != "tasks"} == {k: v for k, v in b.items() if k != "tasks"}
