@@ -88,6 +88,24 @@ def test_fixed_memory_models_share_gpu_batches_across_lengths_and_graphs_can_be_
     assert cmd[cmd.index("--cuda-graphs") + 1] == "off"
 
 
+def test_transformers_are_scored_at_every_length_to_twice_training_where_they_stop_near_it():
+    def lengths(plan_name: str, run_id: str) -> list[int]:
+        (run,) = [r for r in paper_runs.plan([plan_name]) if r.id == run_id]
+        evaluate = paper_runs.commands(run, _args())[1]
+        return [int(x) for x in evaluate[evaluate.index("--lengths") + 1].split(",")]
+
+    # the paper's stop lengths for them (n×1 20, n×2 14, Mistral 13) lie between our 10 and 20
+    fine = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 50, 100, 200, 500, 1000]
+    assert lengths("table", "multiplication_nx1-transformer-s0") == fine
+    assert lengths("swa", "multiplication_nx2-swa-transformer-s1") == fine
+    assert lengths("rope", "multiplication_nx2-transformer-rope1-s0") == fine
+    assert lengths("table", "addition-transformer-s1") == [5, 6, 7, 8, 9, 10, 20, 50, 100, 200, 500, 1000]
+    # the fixed-memory models, and the Transformers on the other tasks, keep the task's grid
+    assert lengths("table", "multiplication_nx1-mamba-s0") == paper_runs.TASKS["multiplication_nx1"]["lengths"]
+    assert lengths("table", "hanoi-transformer-s0") == paper_runs.TASKS["hanoi"]["lengths"]
+    assert lengths("swa", "logical_graph-swa-transformer-s0") == paper_runs.TASKS["logical_graph"]["lengths"]
+
+
 def test_a_preset_run_is_its_own_run_and_builds_that_preset():
     from agents.builder import build_backbone
 

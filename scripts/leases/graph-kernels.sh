@@ -144,6 +144,12 @@
 #                 Ran in session 26 on an H200 (full batches: 379-380 s of training two at once, queues ended at 972 s
 #                 and 1,160 s): 6% (s0) and 88% (s1) at 1,000 gates. runs-gru-s2: its seed 2 on the same warm machine
 #                 (292 s of training alone; scored to 100 gates there, on the CPU box after: 50% at 1,000)
+#   next27      - (session 27, one H200) Mamba-1 `small`'s logical graph seed 0 trained again (session 9's checkpoint is
+#                 lost; its entry stopped at 500 gates, 69%) on the extension linked from .whl/'s objects, scored on the
+#                 GPU with 4 lengths per batch (what is unscored when the lease ends goes on on the CPU box from the
+#                 .partial file); beside it, the Transformers (table, swa and rope plans) on addition, n×1 and n×2
+#                 trained again and scored at every length from the training length to twice it (the paper's stop
+#                 lengths 13, 14 and 20 lie between our 10 and 20; their checkpoints are lost): 16 short runs, 8 at once
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -613,6 +619,18 @@ runs-gru-s2)  # carry [".whl"]  (after next26, on the same warm machine)
   q_fp32 runs-gru-s2 --plan runs-gru --seeds 2 --device cuda --jobs 1
   glance 30
   ;;
+next27)  # carry [".whl"] (with the Mamba-1 objects: ~37 MB)
+  begin
+  rm -f runs/paper/board/logical_graph-mamba-s0.json  # session 9's entry (10-500 gates; checkpoint lost): retrained
+  for t in addition multiplication_nx1 multiplication_nx2; do  # scored on 10 and 20 only: retrained on the fine grid
+    rm -f runs/paper/board/$t-transformer-s[01].json runs/paper/board/$t-swa-transformer-s[01].json \
+      runs/paper/board/$t-transformer-rope1-s[01].json
+  done
+  AFTER_TESTS=none build_then lg-mamba --plan table --tasks logical_graph --backbones mamba --seeds 0 --jobs 1
+  q tf-grid --plan table,swa,rope --tasks addition,multiplication_nx1,multiplication_nx2 \
+    --backbones transformer,swa-transformer --device cuda --jobs 8
+  glance 45
+  ;;
 precision)  # carry [".whl"]
   begin
   q lstm-precision --plan lstm-precision --device cuda --jobs 2
@@ -639,5 +657,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
