@@ -619,7 +619,7 @@ runs-gru-s2)  # carry [".whl"]  (after next26, on the same warm machine)
   q_fp32 runs-gru-s2 --plan runs-gru --seeds 2 --device cuda --jobs 1
   glance 30
   ;;
-next27)  # carry [".whl"] (with the Mamba-1 objects: ~37 MB)
+next27)  # carry [".whl"] (with the Mamba-1 objects: ~37 MB; here first: bash scripts/device_tree.sh hide checkpoints)
   begin
   rm -f runs/paper/board/logical_graph-mamba-s0.json  # session 9's entry (10-500 gates; checkpoint lost): retrained
   for t in addition multiplication_nx1 multiplication_nx2; do  # scored on 10 and 20 only: retrained on the fine grid
