@@ -150,6 +150,13 @@
 #                 .partial file); beside it, the Transformers (table, swa and rope plans) on addition, n×1 and n×2
 #                 trained again and scored at every length from the training length to twice it (the paper's stop
 #                 lengths 13, 14 and 20 lie between our 10 and 20; their checkpoints are lost): 16 short runs, 8 at once
+#                 Ran in session 27 on an H100 (an H200 was asked for): Mamba-1 906 s of training, 100% at every length to
+#                 1,000 gates; the Transformers' queue ended at 302 s (one run out of memory twice at its start, run alone after)
+#   next28      - the plan for the next lease: the sliding-window Transformer's logical graph seed 0 alone on the GPU (the
+#                 table's last missing seed: no memory at its start in session 12, lost with its machine at step ~1,000 in
+#                 session 13; its seed 1 trained in 1,299 s on a shared H200), in slices of 128 rows on a GPU of <= 100 GB
+#                 (its whole batch of 256 held ~90 GB), scored on the GPU with 4 lengths per batch; what is unscored when
+#                 the lease ends goes on on the CPU box from the .partial file
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -631,6 +638,11 @@ next27)  # carry [".whl"] (with the Mamba-1 objects: ~37 MB; here first: bash sc
     --backbones transformer,swa-transformer --device cuda --jobs 8
   glance 45
   ;;
+next28)  # carry [".whl"]
+  begin
+  q_fp32 swa-lg-s0 --plan swa --tasks logical_graph --seeds 0 --device cuda --jobs 1  # q_fp32: slices on <= 100 GB
+  glance 60
+  ;;
 precision)  # carry [".whl"]
   begin
   q lstm-precision --plan lstm-precision --device cuda --jobs 2
@@ -657,5 +669,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
