@@ -144,7 +144,7 @@
 #                 Ran in session 26 on an H200 (full batches: 379-380 s of training two at once, queues ended at 972 s
 #                 and 1,160 s): 6% (s0) and 88% (s1) at 1,000 gates. runs-gru-s2: its seed 2 on the same warm machine
 #                 (292 s of training alone; scored to 100 gates there, on the CPU box after: 50% at 1,000)
-#   next27      - (session 27, one H200) Mamba-1 `small`'s logical graph seed 0 trained again (session 9's checkpoint is
+#   next27      - (session 27) Mamba-1 `small`'s logical graph seed 0 trained again (session 9's checkpoint is
 #                 lost; its entry stopped at 500 gates, 69%) on the extension linked from .whl/'s objects, scored on the
 #                 GPU with 4 lengths per batch (what is unscored when the lease ends goes on on the CPU box from the
 #                 .partial file); beside it, the Transformers (table, swa and rope plans) on addition, n×1 and n×2
