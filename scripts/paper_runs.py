@@ -116,7 +116,10 @@ TASKS["logical_graph_value_lookup_runs"] = dict(TASKS["logical_graph"])
 # (docs/decisions.md). The variant names the runs trained since, beside the table's entries trained before.
 # autocast: the recurrence as torch's autocast casts it, the table's RNN runs' precision (RNN_TABLE_PRECISION), in a
 # run id of its own, as a control beside fp32
-VARIANTS = {"rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000),
+# 2k: the paper's training budget for its Pythia (App. C: 2,000 steps; batch and lr swept over {128 ... 1,024} and
+# {5e-5 ... 5e-3}): its smallest batch, 128, and lr 5e-4, the swept value nearest Pythia-160M's own pre-training lr
+# (6e-4), with 100 warm-up steps; for the `paper` preset (the paper's Pythia shape, 113M), plan pythia-paper
+VARIANTS = {"2k": dict(steps=2000, batch=128, lr=5e-4, warmup=100), "rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000),
             "fb1": dict(overrides={"forget_bias": 1.0}), "fp32": dict(overrides={"recurrence_precision": "fp32"}),
             "autocast": dict(overrides={"recurrence_precision": "autocast"})}
 
@@ -179,6 +182,10 @@ def plan(names: list[str]) -> list[Run]:
         elif name == "rope":  # the Transformer with RoPE on the whole head where the table's keeps Pythia's 0.25
             runs += [Run(t, "transformer", s, lengths=eval_lengths(t, "transformer"), plan=name, variant="rope1")
                      for s in (0, 1) for t in ("multiplication_nx1", "multiplication_nx2")]
+        elif name == "pythia-paper":  # the Pythia-style Transformer at the paper's shape and training budget, where
+            # the table's 3.2M at 1,000 x 64 stops short of the paper's Pythia on n×1 (15 vs 20 digits) and n×2
+            runs += [Run(t, "transformer", s, lengths=eval_lengths(t, "transformer"), plan=name, variant="2k",
+                         preset="paper") for t in ("multiplication_nx1", "multiplication_nx2") for s in (0, 1)]
         elif name == "value-lookup":  # the logical graph on the value-lookup oracle, RNNs first
             t = TASKS["logical_graph_value_lookup"]
             runs += [Run("logical_graph_value_lookup", a, s, lengths=t["lengths"], plan=name, episodes=t["episodes"])
@@ -227,7 +234,7 @@ def plan(names: list[str]) -> list[Run]:
             runs += [Run(t, a, s, lengths=TASKS[t]["lengths"], plan=name)
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
-            raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, rnn-medium, value-lookup, "
+            raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, pythia-paper, rnn-medium, value-lookup, "
                              "lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32, lstm-precision, repeats-fp32, runs-fp32, runs-gru")
     return runs
 

@@ -240,3 +240,15 @@ def test_the_rnn_runs_without_a_variant_train_in_the_precision_of_their_entries(
         assert run.train_config("cuda", Path("runs/x"))["overrides"]["recurrence_precision"] == "autocast"
     fp32 = paper_runs.Run(runs[0].task, runs[0].backbone, 0, variant="fp32").train_config("cuda", Path("runs/x"))
     assert fp32["overrides"]["recurrence_precision"] == "fp32"
+
+
+def test_the_pythia_paper_plan_trains_the_papers_shape_at_its_budget_on_the_multiplications():
+    runs = paper_runs.plan(["pythia-paper"])
+    assert [r.id for r in runs] == [f"multiplication_nx{k}-transformer-paper-2k-s{s}" for k in (1, 2) for s in (0, 1)]
+    cfg = runs[0].train_config("cuda", Path("runs/x"))
+    base = config("multiplication_nx1", "transformer")
+    assert (cfg["size"], cfg["steps"], cfg["batch_size"], cfg["lr"], cfg["warmup_steps"]) == ("paper", 2000, 128, 5e-4, 100)
+    assert (base["size"], base["steps"], base["batch_size"]) == ("small", 1000, 64)  # the table's run is unchanged
+    assert runs[0].lengths == list(range(10, 21)) + [50, 100, 200, 500, 1000]  # the fine grid, as the table's
+    evaluate = paper_runs.commands(runs[0], _args(device="cuda"))[1]
+    assert evaluate[evaluate.index("--name") + 1] == "transformer-paper-2k-s0" and "--together" not in evaluate

@@ -157,6 +157,8 @@
 #                 session 13; its seed 1 trained in 1,299 s on a shared H200), in slices of 128 rows on a GPU of <= 100 GB
 #                 (its whole batch of 256 held ~90 GB), scored on the GPU with 4 lengths per batch; what is unscored when
 #                 the lease ends goes on on the CPU box from the .partial file
+#   next29      - next28, and beside it plan pythia-paper (the paper's Pythia shape and training budget on n×1 and n×2;
+#                 its 113M-parameter weights stay on the machine: scored there)
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -643,6 +645,13 @@ next28)  # carry [".whl"]
   q_fp32 swa-lg-s0 --plan swa --tasks logical_graph --seeds 0 --device cuda --jobs 1  # q_fp32: slices on <= 100 GB
   glance 60
   ;;
+next29)  # carry [".whl"]: next28, and beside it the Pythia-style Transformer at the paper's shape (113M) and budget
+  # (2,000 x 128) on n×1 then n×2, one run at a time, in slices of 32 rows (~20k tokens) beside the ~43 GiB of next28's
+  begin
+  q_fp32 swa-lg-s0 --plan swa --tasks logical_graph --seeds 0 --device cuda --jobs 1  # q_fp32: slices on <= 100 GB
+  q pythia-paper --plan pythia-paper --device cuda --jobs 1 --micro-batch 32
+  glance 60
+  ;;
 precision)  # carry [".whl"]
   begin
   q lstm-precision --plan lstm-precision --device cuda --jobs 2
@@ -669,5 +678,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
