@@ -1,5 +1,7 @@
 """evaluate(): fixed test sets per length, scores, summary, resumable output, both agent kinds."""
 
+import warnings
+import zlib
 from typing import ClassVar
 
 import numpy as np
@@ -258,3 +260,40 @@ def test_cli_extend_plays_only_the_lengths_an_entry_lacks(tmp_path, capsys):
     assert "cuda_graphs=True, but the policy runs on cpu" in " ".join(capsys.readouterr().err.split())
     assert main(["eval", ckpt, "--lengths", "1", "--cuda-graphs", "off", *common[:4], "--out",
                  str(tmp_path / "g.json")]) == 0
+
+
+@pytest.mark.parametrize("together", [False, True])
+def test_out_of_gpu_memory_plays_the_batch_again_in_halves_with_the_same_results(tmp_path, together):
+    class Steady(Fumbler):  # fumbles by problem, not by row: batched any way, it plays each problem alike
+        def prepare(self, task, problems, regime):
+            super().prepare(task, problems, regime)
+            self.kinds = torch.tensor([zlib.crc32(repr(p).encode()) % 4 for p in problems])
+
+        def start(self, batch_size):
+            super().start(batch_size)
+            self.kind = self.kinds
+
+    class Greedy(Steady):  # out of GPU memory with more than 3 rows
+        rows: ClassVar[list[int]] = []
+
+        def start(self, batch_size):
+            Greedy.rows.append(batch_size)
+            if batch_size > 3:
+                raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 462.00 MiB")
+            super().start(batch_size)
+
+    kw = {"meta": META, "progress": False, "together": together}
+    whole = evaluate(Steady(), "addition", [2, 3], 8, batch_size=16, **kw)
+    with pytest.warns(RuntimeWarning, match=r"out of GPU memory playing (16|8|4) episodes at once: batches of (8|4|2) "):
+        halved = evaluate(Greedy(), "addition", [2, 3], 8, batch_size=16, out=tmp_path / "e.json", **kw)
+    assert [r.model_dump(exclude={"seconds", "tokens_per_s"}) for r in halved.results] == \
+        [r.model_dump(exclude={"seconds", "tokens_per_s"}) for r in whole.results]
+    assert Greedy.rows[-4:] == [2, 2, 2, 2]  # the last length too: the rest of the evaluation stays at 2 rows
+
+    class Hopeless(Steady):
+        def start(self, batch_size):
+            raise torch.OutOfMemoryError("CUDA out of memory")
+
+    with pytest.raises(torch.OutOfMemoryError), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        evaluate(Hopeless(), "addition", [2], 4, batch_size=4, meta=META, progress=False)

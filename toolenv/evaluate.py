@@ -10,15 +10,21 @@ With ``out``, the leaderboard entry is rewritten (atomically) after every length
 call with the same settings resumes: lengths already in the file are not run again. A file
 written with other settings (task, regime, episodes, seed, step limit, agent or its training)
 is refused rather than mixed.
+
+Out of GPU memory, a batch is played again in halves, and the evaluation goes on at the smaller
+batch (with a warning): a rollout's results do not depend on how its episodes are batched.
 """
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from toolenv import leaderboard as lb
@@ -56,6 +62,39 @@ def as_policy(agent: Any):
     if is_agent(agent):
         return AgentPolicy(agent)
     raise ToolEnvError(f"{type(agent).__name__} is neither a TokenPolicy (device/start/feed) nor an Agent (reset/act)")
+
+
+class _Batches:
+    """Plays problems ``size`` at a time. Out of GPU memory, it halves ``size`` for the rest of the
+    evaluation and plays the failed batch again (down to one episode, whose failure is raised)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def play(self, problems: list, run: Callable[[list], list[EpisodeResult]],
+             done: Callable[[int], None] = lambda n: None) -> list[EpisodeResult]:
+        results: list[EpisodeResult] = []
+        start = 0
+        while start < len(problems):
+            chunk = problems[start:start + self.size]
+            try:
+                results += run(chunk)
+            except torch.OutOfMemoryError:
+                if len(chunk) == 1:
+                    raise
+                failed = len(chunk)
+            else:
+                start += len(chunk)
+                done(len(chunk))
+                continue
+            # out of the except block: the failed rollout's frames (and its GPU memory) are gone
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            self.size = (failed + 1) // 2
+            warnings.warn(f"out of GPU memory playing {failed} episodes at once: batches of {self.size} from here "
+                          "on (the results do not depend on the batch)", RuntimeWarning, stacklevel=3)
+        return results
 
 
 def _same_run(previous: lb.LeaderboardEntry, current: lb.LeaderboardEntry) -> list[str]:
@@ -157,15 +196,17 @@ def evaluate(
     with Progress(*columns, disable=not progress) as bar:
         job = bar.add_task(f"eval {agent_info.name} on {task.name}", total=len(todo) * episodes, info="")
         per_batch = max(1, batch_size // episodes) if together else 1
+        batches = _Batches(batch_size)
+
+        def play(problems: list) -> list[EpisodeResult]:
+            return rollout(policy, task, problems, regime, max_steps=max_steps, cuda_graphs=cuda_graphs)
+
         while together and todo:  # a group of lengths shares its batches, then is saved
             group, todo = todo[:per_batch], todo[per_batch:]
             t0 = time.perf_counter()
             problems = [task.problem("test", n, i, seed) for n in group for i in range(episodes)]
-            results = []
-            for start in range(0, len(problems), batch_size):
-                results += rollout(policy, task, problems[start:start + batch_size], regime, max_steps=max_steps,
-                                   cuda_graphs=cuda_graphs)
-                bar.update(job, advance=len(problems[start:start + batch_size]), info=f"lengths {group}")
+            results = batches.play(problems, play,
+                                   lambda k, group=group: bar.update(job, advance=k, info=f"lengths {group}"))
             seconds = time.perf_counter() - t0
             total = sum(r.context_tokens for r in results) or 1
             for k, n in enumerate(group):
@@ -176,11 +217,8 @@ def evaluate(
                 lb.save(out, entry())
         for n in todo:
             t0 = time.perf_counter()
-            results: list[EpisodeResult] = []
-            for start in range(0, episodes, batch_size):
-                problems = [task.problem("test", n, i, seed) for i in range(start, min(episodes, start + batch_size))]
-                results += rollout(policy, task, problems, regime, max_steps=max_steps, cuda_graphs=cuda_graphs)
-                bar.update(job, advance=len(problems), info=f"length {n}")
+            problems = [task.problem("test", n, i, seed) for i in range(episodes)]
+            results = batches.play(problems, play, lambda k, n=n: bar.update(job, advance=k, info=f"length {n}"))
             done[n] = length_result(n, results, time.perf_counter() - t0)
             measured_here = True
             bar.update(job, info=f"length {n}: {done[n].exact_accuracy:.0%}")
