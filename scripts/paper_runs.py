@@ -119,7 +119,8 @@ TASKS["logical_graph_value_lookup_runs"] = dict(TASKS["logical_graph"])
 # 2k: the paper's training budget for its Pythia (App. C: 2,000 steps; batch and lr swept over {128 ... 1,024} and
 # {5e-5 ... 5e-3}): its smallest batch, 128, and lr 5e-4, the swept value nearest Pythia-160M's own pre-training lr
 # (6e-4), with 100 warm-up steps; for the `paper` preset (the paper's Pythia shape, 113M), plan pythia-paper
-VARIANTS = {"2k": dict(steps=2000, batch=128, lr=5e-4, warmup=100), "rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000),
+VARIANTS = {"2k": dict(steps=2000, batch=128, lr=5e-4, warmup=100),
+            "rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000),
             "fb1": dict(overrides={"forget_bias": 1.0}), "fp32": dict(overrides={"recurrence_precision": "fp32"}),
             "autocast": dict(overrides={"recurrence_precision": "autocast"})}
 
