@@ -308,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lengths", type=_lengths, default=[5, 10, 20, 50, 100, 200, 500, 1000])
     p.add_argument("--episodes", type=int, default=100, help="problems per length")
     p.add_argument("--seed", type=int, default=0, help="which fixed evaluation set")
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=int, default=128,
+                   help="episodes played at once; a batch that runs out of GPU memory is played again in halves, "
+                        "and the rest of the evaluation keeps the smaller batch (the results are the same)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--name", default=None, help="agent name in the leaderboard")
     p.add_argument("--stop-at-zero", action="store_true",
