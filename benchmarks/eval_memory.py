@@ -11,8 +11,7 @@ outlives a rollout (a reference cycle holding an earlier length's graph and cach
 Figures are GPU memory on CUDA (torch.cuda.memory_allocated / max_memory_allocated, GiB); on
 the CPU only the cache columns are filled.
 
-Usage: python benchmarks/eval_memory.py CHECKPOINT [--lengths 18,19,20] [--episodes 64]
-       [--batch-size 64] [--device cuda] [--cuda-graphs auto|on|off] [--json FILE]
+Usage: python benchmarks/eval_memory.py CHECKPOINT [--lengths 18,19,20] [--batch-size 64] [--device cuda] [--cuda-graphs auto|on|off] [--json FILE]
 """
 
 from __future__ import annotations
@@ -43,8 +42,7 @@ def cache_figures(agent) -> tuple[int | None, float | None]:
     return int(cache.capacity), held / GIB
 
 
-def measure(checkpoint: str, lengths: list[int], episodes: int, batch: int, device: str,
-            graphs: bool | None = None) -> list[dict]:
+def measure(checkpoint: str, lengths: list[int], batch: int, device: str, graphs: bool | None = None) -> list[dict]:
     info = read_info(checkpoint)
     train = info.train_config or {}
     task = get_task(train["tasks"][0]["name"])
@@ -53,7 +51,7 @@ def measure(checkpoint: str, lengths: list[int], episodes: int, batch: int, devi
     cuda = torch.device(device).type == "cuda"
     rows = []
     for n in lengths:
-        problems = [task.problem("test", n, i, 0) for i in range(episodes)][:batch]
+        problems = [task.problem("test", n, i, 0) for i in range(batch)]  # the evaluation set's first
         if cuda:
             torch.cuda.reset_peak_memory_stats()
         results = rollout(agent, task, problems, regime, cuda_graphs=graphs)
@@ -76,14 +74,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint")
     parser.add_argument("--lengths", default="18,19,20")
-    parser.add_argument("--episodes", type=int, default=64, help="the evaluation set's first problems")
     parser.add_argument("--batch-size", type=int, default=64, help="rows of the one batch played per length")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--cuda-graphs", choices=list(_GRAPHS), default="auto")
     parser.add_argument("--json", default=None, help="also write the rows here")
     args = parser.parse_args()
-    rows = measure(args.checkpoint, [int(x) for x in args.lengths.split(",")], args.episodes, args.batch_size,
-                   args.device, _GRAPHS[args.cuda_graphs])
+    rows = measure(args.checkpoint, [int(x) for x in args.lengths.split(",")], args.batch_size, args.device,
+                   _GRAPHS[args.cuda_graphs])
     table = Table(title=f"scoring memory: {args.checkpoint} on {args.device}")
     for key in rows[0]:
         table.add_column(key, justify="right")
