@@ -1,5 +1,8 @@
 """Every backbone: one-token stepping equals the full forward; paused rows keep their state."""
 
+import gc
+import weakref
+
 import pytest
 import torch
 from pydantic import ValidationError
@@ -48,6 +51,30 @@ def test_paused_rows_equal_running_alone(name):
                     ptr[b] += 1
     for b in range(3):
         assert (torch.stack(got[b]) - full[b]).abs().max() < TOL
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_rollouts_state_is_freed_when_the_next_starts(name):
+    """Without the cyclic garbage collector: an evaluation plays batch after batch, and a state
+    kept alive by a reference cycle (session 28: a KV cache and its layers) holds its GPU memory
+    into the next batches until a collection that CUDA-graph capture no longer triggers."""
+    from agents.lm_agent import LMAgent
+    from toolenv.rollout import rollout
+
+    task = toolenv.get_task("addition")
+    agent = LMAgent(_model(name), device="cpu")
+    rollout(agent, task, [task.problem("test", 3, i, 0) for i in range(2)], max_steps=40)
+    leaves = torch.utils._pytree.tree_flatten(agent.state)[0]
+    held = [weakref.ref(t) for t in leaves if isinstance(t, torch.Tensor)]
+    assert held
+    del leaves
+    gc.disable()
+    try:
+        agent.start(2)
+        alive = sum(r() is not None for r in held)
+    finally:
+        gc.enable()
+    assert alive == 0, f"{alive} of {len(held)} state tensors of the finished rollout are still alive"
 
 
 @pytest.mark.parametrize("name", NAMES)
