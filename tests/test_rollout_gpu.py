@@ -150,3 +150,25 @@ def test_compiled_env_step_gives_the_same_episodes():
     assert fields(fused) == fields(eager)
     oracle = rollout(OraclePolicy(task, problems, device=DEV), task, problems, compile_env=True)
     assert all(r.correct for r in oracle)
+
+
+def test_a_growing_kv_cache_needs_little_more_than_itself_at_its_peak():
+    """Each growth and each capture holds one layer's buffer beside the cache, not a second cache:
+    session 28's 113M scoring ran out of memory at 20 digits holding its cache, the capture's copy
+    of it and earlier batches' caches."""
+    torch.manual_seed(0)
+    task = toolenv.get_task("addition")
+    problems = [task.problem("test", 40, i) for i in range(32)]
+    shape = {"d_model": 256, "n_layers": 8, "n_heads": 4, "intermediate_size": 256}
+    agent = NeverEnding(build_backbone("transformer", "tiny", shape).to(DEV), endings(task, "interactive"))
+    rollout(agent, task, problems[:2], max_steps=50, cuda_graphs=True)  # kernels, handles, workspaces
+    agent.start(1)
+    torch.cuda.synchronize()
+    torch.cuda.empty_cache()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    rollout(agent, task, problems, max_steps=1000, cuda_graphs=True)
+    cache = sum(t.nbytes for layer in agent.state.cache.layers for t in (layer.keys, layer.values))
+    peak = torch.cuda.max_memory_allocated() - base
+    assert cache > 256 * 2**20  # far above everything else the rollout allocates
+    assert peak < 1.25 * cache, f"peak {peak / 2**20:.0f} MiB for a cache of {cache / 2**20:.0f} MiB"

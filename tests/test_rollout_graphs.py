@@ -1,6 +1,8 @@
 """CPU side of CUDA-graph rollouts: which rollouts may be captured, and the errors when asked for
 graphs that cannot apply (the capture itself is tested on GPU: tests/test_rollout_gpu.py)."""
 
+import weakref
+
 import pytest
 import torch
 
@@ -10,7 +12,8 @@ from agents.lm_agent import LMAgent
 from toolenv import batch_tools as bt
 from toolenv.errors import ToolEnvError
 from toolenv.oracle_policy import OraclePolicy
-from toolenv.rollout import graphs_apply, policy_graph_apply, rollout
+from toolenv import rollout as rollout_module
+from toolenv.rollout import _state_leaves, graphs_apply, policy_graph_apply, rollout
 
 CUDA = torch.device("cuda")
 
@@ -67,3 +70,23 @@ def test_with_a_host_tool_only_the_policy_step_is_captured_and_what_prevents_it_
     oracle = OraclePolicy()
     oracle.pos = torch.zeros(2, dtype=torch.long)
     assert "feeds_ended_rows" in policy_graph_apply(oracle, CUDA)
+
+
+def test_a_capture_copies_the_state_one_tensor_at_a_time():
+    """A capture gives the state storage of its own; each tensor is freed as its copy takes its
+    place, so the capture needs one tensor more than the state, not twice the state (a KV cache
+    of 64 rows of the 113M model: 21.6 GiB at 20-digit n×1, session 28)."""
+    agent = LMAgent(build_backbone("transformer", "tiny", {}))
+    agent.start(2)
+    agent.feed(torch.tensor([5, 6]), None)
+    leaves, spec = torch.utils._pytree.tree_flatten(agent.graph_state)
+    originals = [weakref.ref(x) for x in leaves]
+    alive = []
+
+    def restore(values):
+        agent.graph_state = torch.utils._pytree.tree_unflatten(values, spec)
+        alive.append(sum(r() is not None for r in originals))
+
+    static = rollout_module._own_copies(leaves, restore)
+    assert alive == list(range(len(originals) - 1, -1, -1))
+    assert all(x is y for x, y in zip(_state_leaves(agent), static, strict=True))

@@ -16,6 +16,7 @@ Rewards use ``task.check`` once per finished episode.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -131,7 +132,7 @@ class _GraphChunk:
     def __init__(self, advance, c: dict, rows: bt.Rows, rec: dict, policy, steps: int) -> None:
         self.advance, self.c, self.rows, self.rec, self.policy, self.steps = advance, c, rows, rec, policy, steps
         self.graph: torch.cuda.CUDAGraph | None = None
-        self.captured: list[torch.Tensor] = []  # what the graph addresses (see _same)
+        self.captured: list[weakref.ref] = []  # what the graph addresses (see _same)
 
     def _buffers(self) -> list[torch.Tensor]:
         rows, rec = self.rows, self.rec
@@ -150,8 +151,7 @@ class _GraphChunk:
 
     def _capture(self) -> None:
         self.graph, self.captured = None, []
-        static = [x.clone() for x in self._carry()]  # own storage: nothing outside aliases it
-        self._restore(static)
+        static = _own_copies(self._carry(), self._restore)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             for _ in range(self.steps):
@@ -160,7 +160,7 @@ class _GraphChunk:
                 if new is not s:  # state changed in place is its own static tensor
                     s.copy_(new)
         self._restore(static)
-        self.graph, self.captured = graph, self._buffers()
+        self.graph, self.captured = graph, _weak(self._buffers())
 
     def run(self) -> None:
         if self.graph is None or not _same(self._buffers(), self.captured):
@@ -168,13 +168,32 @@ class _GraphChunk:
         self.graph.replay()
 
 
+def _own_copies(values: list[torch.Tensor], restore) -> list[torch.Tensor]:
+    """The list ``values``, each item replaced in place by a copy with its own storage (nothing
+    outside aliases what a graph writes), one at a time, ``restore(values)`` putting the copies in
+    use as they are made: each original is freed before the next is copied (where nothing else
+    holds it), so a state of GiBs (a KV cache of 64 rows of a 113M model) needs one tensor more at
+    a capture, not twice its size."""
+    for i in range(len(values)):
+        values[i] = values[i].clone()
+        restore(values)
+    return values
+
+
 def _state_leaves(policy) -> list[torch.Tensor]:
     return torch.utils._pytree.tree_flatten(policy.graph_state)[0]
 
 
-def _same(tensors: list[torch.Tensor], held: list[torch.Tensor]) -> bool:
-    """The very tensors a graph captured (held, so that a freed tensor's id cannot recur)."""
-    return len(tensors) == len(held) and all(x is y for x, y in zip(tensors, held))
+def _weak(tensors: list[torch.Tensor]) -> list[weakref.ref]:
+    return [weakref.ref(t) for t in tensors]
+
+
+def _same(tensors: list[torch.Tensor], captured: list[weakref.ref]) -> bool:
+    """The very tensors a graph captured. Held weakly: a state that ``reserve`` replaces (a KV
+    cache that grows) is freed layer by layer as its larger copy is made, not kept whole beside it
+    by a graph that will be captured again anyway; a freed tensor's weak reference is dead even
+    where a new tensor has taken its id."""
+    return len(tensors) == len(captured) and all(x is r() for x, r in zip(tensors, captured))
 
 
 class _PolicyGraph:
@@ -189,13 +208,13 @@ class _PolicyGraph:
         self.tok = torch.zeros(batch, dtype=torch.long, device=device)
         self.graph: torch.cuda.CUDAGraph | None = None
         self.choice: torch.Tensor | None = None
-        self.captured: list[torch.Tensor] = []
+        self.captured: list[weakref.ref] = []
 
     def _capture(self) -> None:
         self.graph, self.captured = None, []
         leaves, spec = torch.utils._pytree.tree_flatten(self.policy.graph_state)
-        static = [x.clone() for x in leaves]  # own storage: nothing outside aliases it
-        self.policy.graph_state = torch.utils._pytree.tree_unflatten(static, spec)
+        static = _own_copies(leaves, lambda values: setattr(self.policy, "graph_state",
+                                                            torch.utils._pytree.tree_unflatten(values, spec)))
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             choice = self.policy.feed(self.tok, None)
@@ -203,7 +222,7 @@ class _PolicyGraph:
                 if new is not s:
                     s.copy_(new)
         self.policy.graph_state = torch.utils._pytree.tree_unflatten(static, spec)
-        self.graph, self.choice, self.captured = graph, choice, _state_leaves(self.policy)
+        self.graph, self.choice, self.captured = graph, choice, _weak(_state_leaves(self.policy))
 
     def feed(self, tok: torch.Tensor) -> torch.Tensor:
         """Every row consumes ``tok``; the next greedy choice per row."""
