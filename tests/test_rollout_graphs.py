@@ -10,9 +10,9 @@ import toolenv
 from agents.builder import build_backbone
 from agents.lm_agent import LMAgent
 from toolenv import batch_tools as bt
+from toolenv import rollout as rollout_module
 from toolenv.errors import ToolEnvError
 from toolenv.oracle_policy import OraclePolicy
-from toolenv import rollout as rollout_module
 from toolenv.rollout import _state_leaves, graphs_apply, policy_graph_apply, rollout
 
 CUDA = torch.device("cuda")
