@@ -160,6 +160,7 @@
 #   next29      - next28, and beside it plan pythia-paper (the paper's Pythia shape and training budget on n×1 and n×2;
 #                 its 113M-parameter weights stay on the machine: scored there)
 #   next31      - next30 beside the rollout GPU tests of the transformers (test_rollout_gpu.py -k "transformer or kv_cache")
+#   next32      - next31 one run at a time, in full batches
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
 #   eval-memory RUN_ID [LENGTHS] - benchmarks/eval_memory.py on runs/paper/RUN_ID (64 rows a length; $OUT/eval_memory-RUN_ID.json)
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
@@ -669,6 +670,14 @@ next31)  # carry [".whl"]: next30's queue, beside the rollout GPU tests of the g
   q pythia-paper --plan pythia-paper --device cuda --jobs 2 --micro-batch 32
   glance 60
   ;;
+next32)  # carry [".whl"]: next31 with one run at a time in full batches (what is left of a budget cut by starts
+  # that gave no machine finishes n×1 seed 1 sooner so, and n×2 seed 0 starts after it)
+  begin
+  ( python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_rollout_gpu.py -k "transformer or kv_cache" \
+      > runs/paper/rollout_gpu_tests.log 2>&1 & )
+  q pythia-paper --plan pythia-paper --device cuda --jobs 1
+  glance 60
+  ;;
 eval-memory)  # eval-memory RUN_ID [LENGTHS]: benchmarks/eval_memory.py on a trained run, 64 rows a length, into $OUT
   # (session 28's 113M n×1 scoring ran out of memory at 20 digits with 76 GiB allocated, ~30 GB more than its cache)
   PYTHONPATH=/tmp/site python3 benchmarks/eval_memory.py "runs/paper/$2" --lengths "${3:-10,15,19,20}" --batch-size 64 \
@@ -700,5 +709,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next31 | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next31 | next32 | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
