@@ -2,11 +2,13 @@
 allocated after the rollout and after a garbage collection, and the peak during it.
 
 Session 28: the 113M Pythia-style Transformer's n×1 scoring (64 rows, CUDA graphs) ran out of
-memory at 20 digits with 76 GiB allocated, where 64 rows of a context of at most ~1,200 tokens
-(a wrong answer's, cut at the step limit) need about 23 GB of float32 keys and values, 46 GB with
-the clone a graph capture makes. The columns tell a cache larger than that from memory that
-outlives a rollout (a reference cycle holding an earlier length's graph and cache: then
-"after gc" is well below "after").
+memory at 20 digits with 76 GiB allocated, where that batch's cache was 21.6 GiB. Session 29 found
+why on the CPU: a reference cycle kept earlier batches' caches until a garbage collection, and a
+capture copied the cache whole beside itself (docs/gpu.md "Session 29"). With both fixed, what
+stays allocated after a batch ("after") is the weights ("weights_gib") and that batch's own cache,
+which the agent keeps until its next batch starts; a collection frees nothing more ("after_gc");
+and the peak above the weights is about one cache ("peak_per_cache" near 1, where it was 2 and
+more).
 
 Figures are GPU memory on CUDA (torch.cuda.memory_allocated / max_memory_allocated, GiB); on
 the CPU only the cache columns are filled.
@@ -49,6 +51,7 @@ def measure(checkpoint: str, lengths: list[int], batch: int, device: str, graphs
     regime = train.get("regime", "interactive")
     agent = load_agent(checkpoint, device=device)
     cuda = torch.device(device).type == "cuda"
+    weights = torch.cuda.memory_allocated() if cuda else 0
     rows = []
     for n in lengths:
         problems = [task.problem("test", n, i, 0) for i in range(batch)]  # the evaluation set's first
@@ -61,7 +64,9 @@ def measure(checkpoint: str, lengths: list[int], batch: int, device: str, graphs
                "cache_gib": cache_gib}
         if cuda:
             torch.cuda.synchronize()
+            row["weights_gib"] = weights / GIB
             row["peak_gib"] = torch.cuda.max_memory_allocated() / GIB
+            row["peak_per_cache"] = (torch.cuda.max_memory_allocated() - weights) / GIB / cache_gib if cache_gib else None
             row["after_gib"] = torch.cuda.memory_allocated() / GIB
             del results
             gc.collect()
