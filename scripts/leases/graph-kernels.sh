@@ -160,7 +160,7 @@
 #   next29      - next28, and beside it plan pythia-paper (the paper's Pythia shape and training budget on n×1 and n×2;
 #                 its 113M-parameter weights stay on the machine: scored there)
 #   next31      - next30 beside the rollout GPU tests of the transformers (test_rollout_gpu.py -k "transformer or kv_cache")
-#   next32      - next31 one run at a time, in full batches
+#   next32      - next31 for n×1 seed 1 alone, in full batches
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
 #   eval-memory RUN_ID [LENGTHS] - benchmarks/eval_memory.py on runs/paper/RUN_ID (64 rows a length; $OUT/eval_memory-RUN_ID.json)
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
@@ -670,12 +670,12 @@ next31)  # carry [".whl"]: next30's queue, beside the rollout GPU tests of the g
   q pythia-paper --plan pythia-paper --device cuda --jobs 2 --micro-batch 32
   glance 60
   ;;
-next32)  # carry [".whl"]: next31 with one run at a time in full batches (what is left of a budget cut by starts
-  # that gave no machine finishes n×1 seed 1 sooner so, and n×2 seed 0 starts after it)
+next32)  # carry [".whl"]: pythia-paper's n×1 seed 1 alone in full batches, beside the rollout GPU tests (what is
+  # left of a budget cut by starts that gave no machine cannot train n×2 too: it finishes n×1 sooner so)
   begin
   ( python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_rollout_gpu.py -k "transformer or kv_cache" \
       > runs/paper/rollout_gpu_tests.log 2>&1 & )
-  q pythia-paper --plan pythia-paper --device cuda --jobs 1
+  q pythia-paper --plan pythia-paper --tasks multiplication_nx1 --device cuda --jobs 1
   glance 60
   ;;
 eval-memory)  # eval-memory RUN_ID [LENGTHS]: benchmarks/eval_memory.py on a trained run, 64 rows a length, into $OUT
