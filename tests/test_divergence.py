@@ -1,6 +1,7 @@
 """toolenv.divergence: where an episode first leaves the oracle's trajectory."""
 
 import numpy as np
+import pytest
 
 from toolenv import vocab
 from toolenv.divergence import (
@@ -11,6 +12,8 @@ from toolenv.divergence import (
     divergences,
     first_difference,
     line_shape,
+    longest_context,
+    position_bucket,
     summary,
     word_span,
 )
@@ -69,6 +72,9 @@ def test_cli_reports_an_untrained_checkpoints_divergences(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "addition length 2, interactive: 0/3 correct" in out and "by role" in out and "episode 0" in out
     assert "by line" in out and "by copy distance" in out
+    trained = longest_context(get_task("addition"), 2, 3)
+    assert f"teacher contexts at the training length (2): at most {trained} tokens" in out
+    assert "by position" in out and f"< {trained}" in out
 
 
 def test_cli_tables_print_special_tokens_as_text():
@@ -121,3 +127,23 @@ def test_a_miscopied_label_is_reported_whole_with_how_far_back_it_was_copied_fro
     far = Divergence(episode=0, position=0, role="command", expected="1", chosen="2", line="", correct=False,
                      word="v1", written="v2", copy_distance=300)
     assert distance_bucket(far) == "257-1024" and distance_bucket(d).split("-")[0].isdigit()
+
+
+def test_positions_are_counted_against_the_longest_training_context():
+    task = get_task("addition")
+    trained = longest_context(task, 5, 8)
+    assert trained == max(len(task.oracle(task.problem("test", 5, i, 0)).tokens) for i in range(8))
+    assert longest_context(task, 10, 8) > trained  # longer problems, longer contexts
+
+    def at(position):
+        return Divergence(0, position, "thought", "1", "2", "", False)
+
+    found = [at(0), at(trained - 1), at(trained), at(2 * trained), at(4 * trained + 7), None]
+    assert [position_bucket(d, trained) for d in found[:3]] == [
+        f"within the training contexts (< {trained})"] * 2 + [f"{trained}-{2 * trained - 1} (1-2x)"]
+    assert summary(found, trained_context=trained)["by position"] == [
+        (f"within the training contexts (< {trained})", 2), (f"{trained}-{2 * trained - 1} (1-2x)", 1),
+        (f"{2 * trained}-{4 * trained - 1} (2-4x)", 1), (f"{4 * trained} and later (4x+)", 1)]
+    assert "by position" not in summary(found)
+    with pytest.raises(ValueError, match="trained_context"):
+        position_bucket(at(3), 0)

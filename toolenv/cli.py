@@ -58,14 +58,17 @@ def _task_and_regime(info, args: argparse.Namespace) -> tuple[str, str]:
 
 def _cmd_diverge(args: argparse.Namespace) -> int:
     from agents.checkpoint import load_agent, read_info
-    from toolenv.divergence import divergences
+    from toolenv.divergence import divergences, longest_context
     from toolenv.registry import get_task
     from toolenv.rollout import rollout
 
-    name, regime = _task_and_regime(read_info(args.checkpoint), args)
+    info = read_info(args.checkpoint)
+    name, regime = _task_and_regime(info, args)
     task = get_task(name)
     problems = [task.problem("test", args.length, i, args.seed) for i in range(args.episodes)]
     results = rollout(load_agent(args.checkpoint, device=args.device), task, problems, regime, record=True)
+    trained = next((t.get("max_length") for t in (info.train_config or {}).get("tasks", []) if t.get("name") == name), None)
+    trained_context = longest_context(task, trained, args.episodes, args.seed, regime) if trained else None
     found = divergences(task, results, regime)
     for d in [d for d in found if d is not None][: args.show]:
         copied = (f", last {d.copy_distance} tokens earlier" if d.copy_distance is not None
@@ -75,12 +78,15 @@ def _cmd_diverge(args: argparse.Namespace) -> int:
                       f"oracle {d.expected!r}, agent {d.chosen!r}, after {d.line!r}{word}", markup=False)
     console.print(f"{task.name} length {args.length}, {regime}: {sum(r.correct for r in results)}/{len(results)} "
                   f"correct, {sum(r.truncated for r in results)} truncated, {sum(r.invalid for r in results)} invalid")
-    for table in _divergence_tables(found, args.top or None):
+    if trained_context:
+        console.print(f"teacher contexts at the training length ({trained}): at most {trained_context} tokens "
+                      f"(over {args.episodes} test problems)")
+    for table in _divergence_tables(found, args.top or None, trained_context):
         console.print(table)
     return 0
 
 
-def _divergence_tables(found, top: int | None) -> list:
+def _divergence_tables(found, top: int | None, trained_context: int | None = None) -> list:
     """``toolenv diverge``'s count tables (rich), one per ``divergence.summary`` key."""
     from rich.markup import escape
     from rich.table import Table
@@ -88,7 +94,7 @@ def _divergence_tables(found, top: int | None) -> list:
     from toolenv.divergence import summary
 
     tables = []
-    for title, rows in summary(found, top=top).items():
+    for title, rows in summary(found, top=top, trained_context=trained_context).items():
         table = Table(title=f"first divergence from the oracle, {title}")
         table.add_column("episodes", justify="right")
         table.add_column(title.removeprefix("by "))
@@ -263,8 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("diverge", help="where a checkpoint's episodes first leave the oracle's trajectory",
                        description="Play --episodes test problems of one length, compare each with the teacher "
-                       "trajectory of its problem, and count the first divergences by the oracle token's role "
-                       "and by (expected -> chosen) token.")
+                       "trajectory of its problem, and count the first divergences by the oracle token's role, "
+                       "by (expected -> chosen) token, by the shape of the line, by how far back the word they "
+                       "fall in last occurred, and by position against the longest teacher context at the "
+                       "checkpoint's training length (a divergence past it is at a position no training "
+                       "episode reached).")
     p.add_argument("checkpoint", help="checkpoint folder written by `toolenv train`")
     p.add_argument("--length", type=int, required=True)
     p.add_argument("--episodes", type=int, default=64)

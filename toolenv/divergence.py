@@ -3,8 +3,10 @@
 The env is deterministic, so an episode equals the teacher trajectory of its problem up to the
 first token the agent chose differently; that token (its position, the oracle's token and role
 there, the agent's token) says what the agent got wrong. ``toolenv diverge`` prints these for a
-checkpoint, counted by role, by (expected -> chosen) token, by the shape of the line and by how far
-back the word it falls in (a label, a number) last occurred: a copy's distance.
+checkpoint, counted by role, by (expected -> chosen) token, by the shape of the line, by how far
+back the word it falls in (a label, a number) last occurred (a copy's distance) and, given the
+longest context of the training length, by position against it: a model that fails only past the
+positions it was trained on (a Transformer's) shows there.
 """
 
 from __future__ import annotations
@@ -115,16 +117,47 @@ def line_shape(line: str) -> str:
     return re.sub(r"[0-9]+", "#", line)
 
 
-def summary(found: Sequence[Divergence | None], top: int = 10) -> dict[str, list[tuple[str, int]]]:
-    """Counts of first divergences by the oracle token's role, by (expected -> chosen) token and
-    by the shape of the line written up to it (``line_shape``); the last two keep the ``top``
-    most common (None: all)."""
+def summary(found: Sequence[Divergence | None], top: int = 10,
+            trained_context: int | None = None) -> dict[str, list[tuple[str, int]]]:
+    """Counts of first divergences by the oracle token's role, by (expected -> chosen) token, by
+    the shape of the line written up to it (``line_shape``; these two keep the ``top`` most common,
+    None: all), by copy distance (``distance_bucket``) and, where ``trained_context`` (the longest
+    context at the training length, in tokens) is given, by position (``position_bucket``)."""
     roles = Counter("none (followed the oracle)" if d is None else d.role for d in found)
     tokens = Counter(f"{d.expected!r} -> {d.chosen!r}" for d in found if d is not None)
     lines = Counter(repr(line_shape(d.line)) for d in found if d is not None)
     distances = Counter(distance_bucket(d) for d in found if d is not None and d.word)
-    return {"by role": roles.most_common(), "by token": tokens.most_common(top), "by line": lines.most_common(top),
-            "by copy distance": sorted(distances.items(), key=lambda kv: _BUCKET_ORDER.index(kv[0]))}
+    out = {"by role": roles.most_common(), "by token": tokens.most_common(top), "by line": lines.most_common(top),
+           "by copy distance": sorted(distances.items(), key=lambda kv: _BUCKET_ORDER.index(kv[0]))}
+    if trained_context is not None:
+        order = _position_order(trained_context)
+        positions = Counter(position_bucket(d, trained_context) for d in found if d is not None)
+        out["by position"] = sorted(positions.items(), key=lambda kv: order.index(kv[0]))
+    return out
+
+
+def _position_order(trained: int) -> list[str]:
+    return [f"within the training contexts (< {trained})", f"{trained}-{2 * trained - 1} (1-2x)",
+            f"{2 * trained}-{4 * trained - 1} (2-4x)", f"{4 * trained} and later (4x+)"]
+
+
+def position_bucket(d: Divergence, trained_context: int) -> str:
+    """Where ``d`` falls against ``trained_context``, the longest context at the training length
+    (tokens): inside it, or past it by up to 2x, 4x or more (a position no training episode had)."""
+    if trained_context < 1:
+        raise ValueError(f"trained_context must be positive, got {trained_context}")
+    order = _position_order(trained_context)
+    for i, factor in enumerate((1, 2, 4)):
+        if d.position < factor * trained_context:
+            return order[i]
+    return order[3]
+
+
+def longest_context(task: Task, length: int, episodes: int, seed: int = 0, regime: str = "interactive") -> int:
+    """Tokens in the longest teacher trajectory (the whole context) of ``episodes`` test problems of
+    ``length``: at the training length, about the last position training showed the model."""
+    return max(len(regime_trajectory(task, task.problem("test", length, i, seed), regime).tokens)
+               for i in range(episodes))
 
 
 _BUCKETS = (16, 64, 256, 1024)
