@@ -161,6 +161,7 @@
 #                 its 113M-parameter weights stay on the machine: scored there)
 #   next31      - next30 beside the rollout GPU tests of the transformers (test_rollout_gpu.py -k "transformer or kv_cache")
 #   next32      - next31 for n×1 seed 1 alone, in full batches
+#   next33      - pythia-paper's n×2, both seeds at once (what is left of the plan after session 29)
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
 #   eval-memory RUN_ID [LENGTHS] - benchmarks/eval_memory.py on runs/paper/RUN_ID (64 rows a length; $OUT/eval_memory-RUN_ID.json)
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
@@ -678,6 +679,14 @@ next32)  # carry [".whl"]: pythia-paper's n×1 seed 1 alone in full batches, bes
   q pythia-paper --plan pythia-paper --tasks multiplication_nx1 --device cuda --jobs 1
   glance 60
   ;;
+next33)  # carry [".whl"]: pythia-paper's n×2, both seeds at once (n×1 trained in 236 s alone on an H200 at a 21.4 GiB
+  # peak; n×2's trajectories are about twice as long: whole batches on an H200, slices of 64 rows on an H100)
+  begin
+  mb=()
+  [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 64)
+  q pythia-paper --plan pythia-paper --tasks multiplication_nx2 --device cuda --jobs 2 "${mb[@]}"
+  glance 60
+  ;;
 eval-memory)  # eval-memory RUN_ID [LENGTHS]: benchmarks/eval_memory.py on a trained run, 64 rows a length, into $OUT
   # (session 28's 113M n×1 scoring ran out of memory at 20 digits with 76 GiB allocated, ~30 GB more than its cache)
   PYTHONPATH=/tmp/site python3 benchmarks/eval_memory.py "runs/paper/$2" --lengths "${3:-10,15,19,20}" --batch-size 64 \
@@ -709,5 +718,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next31 | next32 | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next31 | next32 | next33 | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
