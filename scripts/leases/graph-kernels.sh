@@ -159,8 +159,8 @@
 #                 the lease ends goes on on the CPU box from the .partial file
 #   next29      - next28, and beside it plan pythia-paper (the paper's Pythia shape and training budget on n×1 and n×2;
 #                 its 113M-parameter weights stay on the machine: scored there)
-#   next31      - next30 beside the rollout GPU tests of the transformers (test_rollout_gpu.py -k "transformer or kv_cache")
-#   next32      - next31 for n×1 seed 1 alone, in full batches
+#   next32      - pythia-paper's n×1 seed 1 alone, in full batches, beside the rollout GPU tests of the transformers
+#                 (test_rollout_gpu.py -k "transformer or kv_cache")
 #   next33      - pythia-paper's n×2, both seeds at once (what is left of the plan after session 29)
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
 #   eval-memory RUN_ID [LENGTHS] - benchmarks/eval_memory.py on runs/paper/RUN_ID (64 rows a length; $OUT/eval_memory-RUN_ID.json)
@@ -186,12 +186,16 @@ glance() {  # glance S: after S seconds, the logs' last lines and the GPU's use
   sleep "$1"; tail -n 3 runs/paper/*.log; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
 }
 
+q_sliced() {  # q_sliced ROWS TAG ARGS...: q, training in slices of ROWS rows on a GPU of <= 100 GB (an H100)
+  local rows=$1 mb=(); shift
+  [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch "$rows")
+  q "$@" "${mb[@]}"
+}
+
 q_fp32() {  # q_fp32 TAG ARGS...: q for RNNs in float32, in slices of 128 rows on a GPU of <= 100 GB (a float32 GRU
   # `small` peaks at ~52 GiB on the logical graph's longest batch of 256 rows, 26 GiB in slices: two fit an H100 so;
   # a float16 one ~23 GB whole on an H200 (session 18), half the rows should take about half: four should fit)
-  local mb=()
-  [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 128)
-  q "$@" "${mb[@]}"
+  q_sliced 128 "$@"
 }
 
 begin() {  # set-up; the finished entries of leaderboards/paper are copied, so their runs are skipped
@@ -663,14 +667,6 @@ next30)  # carry [".whl"]: the rest of plan pythia-paper (n×1 seed 1, n×2 seed
   q pythia-paper --plan pythia-paper --device cuda --jobs 2 --micro-batch 32
   glance 60
   ;;
-next31)  # carry [".whl"]: next30's queue, beside the rollout GPU tests of the growing KV cache (session 29: a
-  # reference cycle kept finished rollouts' caches, a capture copied the cache whole; the peak is now ~one cache)
-  begin
-  ( python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_rollout_gpu.py -k "transformer or kv_cache" \
-      > runs/paper/rollout_gpu_tests.log 2>&1 & )
-  q pythia-paper --plan pythia-paper --device cuda --jobs 2 --micro-batch 32
-  glance 60
-  ;;
 next32)  # carry [".whl"]: pythia-paper's n×1 seed 1 alone in full batches, beside the rollout GPU tests (what is
   # left of a budget cut by starts that gave no machine cannot train n×2 too: it finishes n×1 sooner so)
   begin
@@ -682,9 +678,7 @@ next32)  # carry [".whl"]: pythia-paper's n×1 seed 1 alone in full batches, bes
 next33)  # carry [".whl"]: pythia-paper's n×2, both seeds at once (n×1 trained in 236 s alone on an H200 at a 21.4 GiB
   # peak; n×2's trajectories are about twice as long: whole batches on an H200, slices of 64 rows on an H100)
   begin
-  mb=()
-  [ "$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)" -gt 100000 ] || mb=(--micro-batch 64)
-  q pythia-paper --plan pythia-paper --tasks multiplication_nx2 --device cuda --jobs 2 "${mb[@]}"
+  q_sliced 64 pythia-paper --plan pythia-paper --tasks multiplication_nx2 --device cuda --jobs 2
   glance 60
   ;;
 eval-memory)  # eval-memory RUN_ID [LENGTHS]: benchmarks/eval_memory.py on a trained run, 64 rows a length, into $OUT
@@ -718,5 +712,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next31 | next32 | next33 | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
