@@ -161,7 +161,7 @@
 #                 its 113M-parameter weights stay on the machine: scored there)
 #   next32      - pythia-paper's n×1 seed 1 alone, in full batches, beside the rollout GPU tests of the transformers
 #                 (test_rollout_gpu.py -k "transformer or kv_cache")
-#   next33      - pythia-paper's n×2, both seeds at once (what is left of the plan after session 29), beside the
+#   next33      - pythia-paper's n×2, seed 0 then seed 1 (what is left of the plan after session 29), beside the
 #                 rollout GPU tests of every backbone but the Transformers
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
 #   eval-memory RUN_ID [LENGTHS] - benchmarks/eval_memory.py on runs/paper/RUN_ID (64 rows a length; $OUT/eval_memory-RUN_ID.json)
@@ -676,14 +676,14 @@ next32)  # carry [".whl"]: pythia-paper's n×1 seed 1 alone in full batches, bes
   q pythia-paper --plan pythia-paper --tasks multiplication_nx1 --device cuda --jobs 1
   glance 60
   ;;
-next33)  # carry [".whl"]: pythia-paper's n×2, both seeds at once (n×1 trained in 236 s alone on an H200 at a 21.4 GiB
+next33)  # carry [".whl"]: pythia-paper's n×2, seed 0 then seed 1 (one at a time: a lease cut short still finishes one; n×1 trained in 236 s alone on an H200 at a 21.4 GiB
   # peak; n×2's trajectories are about twice as long: whole batches on an H200, slices of 64 rows on an H100), beside
   # the rollout GPU tests that session 29's capture change (state copied one tensor at a time, graphs holding what they
   # captured weakly) has not run on yet: every backbone but the Transformers
   begin
   ( python3 -m pytest -q -m gpu -p no:cacheprovider -ra tests/test_rollout_gpu.py -k "not transformer and not kv_cache" \
       > runs/paper/rollout_gpu_tests.log 2>&1 & )
-  q_sliced 64 pythia-paper --plan pythia-paper --tasks multiplication_nx2 --device cuda --jobs 2
+  q_sliced 64 pythia-paper --plan pythia-paper --tasks multiplication_nx2 --device cuda --jobs 1
   glance 60
   ;;
 eval-memory)  # eval-memory RUN_ID [LENGTHS]: benchmarks/eval_memory.py on a trained run, 64 rows a length, into $OUT
