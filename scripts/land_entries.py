@@ -11,6 +11,9 @@ the next checkout lacked. Run this after every device call that returned entries
   (`toolenv.leaderboard.load`) and copied to --into when new there, or when its newest `date` is
   later than the landed file's; an older or identical one is left, and `.partial-` files
   (scoring unfinished) are listed so that their scoring can resume.
+- `--close X.json`: the `.partial-` file of X.json lands as X.json, its entry closed at its last
+  scored length. For a run whose weights stay on the device (session 30's 113M Transformer), whose
+  scoring therefore cannot resume; the leaderboard README says which entries were closed so.
 
 Exit status 1 when an entry is malformed (named, with its field), else 0.
 
@@ -28,7 +31,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from toolenv.leaderboard import PARTIAL_MARK, LeaderboardError, load
+from toolenv.leaderboard import PARTIAL_MARK, LeaderboardError, load, save
 
 
 def archives(source: Path) -> list[bytes]:
@@ -59,19 +62,25 @@ def newer_there(path: Path, mtime: float) -> bool:
     return path.is_file() and path.stat().st_mtime > mtime
 
 
-def land(board: Path, into: Path, dry_run: bool = False) -> list[tuple[str, str]]:
+def land(board: Path, into: Path, dry_run: bool = False, close: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """(file name, status) for each file of ``board``: new, newer (both copied), same, older,
     unfinished (a `.partial-` file whose entry is not there; one whose entry is: same) or
-    `invalid: why`."""
+    `invalid: why`. The `.partial-` file of an entry named in ``close`` is landed as that entry
+    (status of the entry's name: new, newer, same or older)."""
     report = []
     for path in sorted(board.glob("*.json")):
-        if PARTIAL_MARK in path.name:  # `X.json.partial-NAME-REGIME.json`: scoring of X.json in progress
-            finished = (board / path.name.split(PARTIAL_MARK)[0]).exists()
-            report.append((path.name, "same" if finished else "unfinished"))
-            continue
+        name = path.name
+        if PARTIAL_MARK in name:  # `X.json.partial-NAME-REGIME.json`: scoring of X.json in progress
+            name = name.split(PARTIAL_MARK)[0]
+            if (board / name).exists():
+                report.append((path.name, "same"))
+                continue
+            if name not in close:
+                report.append((path.name, "unfinished"))
+                continue
         try:
             entries = load(path)
-            target = into / path.name
+            target = into / name
             landed = load(target) if target.exists() else None
         except LeaderboardError as e:
             report.append((path.name, f"invalid: {e}"))
@@ -86,8 +95,11 @@ def land(board: Path, into: Path, dry_run: bool = False) -> list[tuple[str, str]
             status = "older"
         if status in ("new", "newer") and not dry_run:
             into.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-        report.append((path.name, status))
+            if name == path.name:
+                shutil.copyfile(path, target)
+            else:  # a closed `.partial-` file: written as a finished entry file (a list) under X.json
+                save(target, entries)
+        report.append((name, status))
     return report
 
 
@@ -98,6 +110,8 @@ def main() -> None:
     parser.add_argument("--board", type=Path, default=None, help="default: ROOT/runs/paper/board")
     parser.add_argument("--into", type=Path, default=None, help="default: ROOT/leaderboards/paper")
     parser.add_argument("--dry-run", action="store_true", help="report, copy nothing (archives are still unpacked)")
+    parser.add_argument("--close", nargs="+", default=[], metavar="X.json", help="land these entries' `.partial-` "
+                        "files as the entries, closed at their last scored length (weights that cannot come back)")
     args = parser.parse_args()
     for source in args.sources:
         if not source.exists():
@@ -107,7 +121,10 @@ def main() -> None:
     into = args.into or args.root / "leaderboards" / "paper"
     if not board.is_dir():
         raise SystemExit(f"{board}: no such folder (nothing came back, or another --board)")
-    report = land(board, into, args.dry_run)
+    unknown = [n for n in args.close if not any(board.glob(f"{n}{PARTIAL_MARK}*.json"))]
+    if unknown:
+        raise SystemExit(f"--close: no `.partial-` file of {', '.join(unknown)} in {board}")
+    report = land(board, into, args.dry_run, frozenset(args.close))
     for name, status in report:
         if status != "same":
             print(f"{status:>10}  {name}")

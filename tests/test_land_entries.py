@@ -123,3 +123,17 @@ def test_an_archive_cannot_write_outside_the_checkout(tmp_path):
 def test_a_missing_source_or_board_is_a_clear_error(checkout, tmp_path, monkeypatch):
     assert "no such file or folder" in run([tmp_path / "nothing", "--root", checkout], monkeypatch)
     assert "no such folder" in run(["--root", checkout], monkeypatch)
+
+
+def test_close_lands_a_partial_file_as_its_entry_and_names_an_unknown_one(checkout, tmp_path, monkeypatch, capsys):
+    partial = json.loads(entry("2026-12-04T00:00:00+00:00", "gru-small-s1"))[0]  # a `.partial-` file holds one object
+    archive = tmp_path / "paper.tgz"
+    archive.write_bytes(tgz({"runs/paper/board/e.json.partial-gru-small-s1-interactive.json": json.dumps(partial).encode(),
+                             "runs/paper/board/f.json.partial-gru-small-s0-interactive.json": json.dumps(partial).encode()}))
+    assert run([archive, "--root", checkout, "--close", "e.json"], monkeypatch) == 0
+    landed = checkout / "leaderboards/paper"
+    assert json.loads((landed / "e.json").read_text()) == [partial]  # a finished entry file: a list
+    assert not (landed / "f.json").exists()  # not named: its scoring may still resume
+    out = capsys.readouterr().out
+    assert "new  e.json" in out and "unfinished  f.json.partial" in out
+    assert "no `.partial-` file of g.json" in run(["--root", checkout, "--close", "g.json"], monkeypatch)  # exit message
