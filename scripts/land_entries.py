@@ -19,7 +19,7 @@ Exit status 1 when an entry is malformed (named, with its field), else 0.
 
 Usage:
   python scripts/land_entries.py /work/.device/3 [--root .] [--board runs/paper/board]
-      [--into leaderboards/paper] [--dry-run]
+      [--into leaderboards/paper] [--dry-run] [--close X.json ...]
 """
 
 from __future__ import annotations
@@ -110,8 +110,9 @@ def main() -> None:
     parser.add_argument("--board", type=Path, default=None, help="default: ROOT/runs/paper/board")
     parser.add_argument("--into", type=Path, default=None, help="default: ROOT/leaderboards/paper")
     parser.add_argument("--dry-run", action="store_true", help="report, copy nothing (archives are still unpacked)")
-    parser.add_argument("--close", nargs="+", default=[], metavar="X.json", help="land these entries' `.partial-` "
-                        "files as the entries, closed at their last scored length (weights that cannot come back)")
+    parser.add_argument("--close", action="append", default=[], metavar="X.json", help="land this entry's "
+                        "`.partial-` file as the entry, closed at its last scored length (weights that cannot come "
+                        "back); repeatable")
     args = parser.parse_args()
     for source in args.sources:
         if not source.exists():
