@@ -695,7 +695,8 @@ next35)  # carry [".whl"]: plan pythia-lr, the 113M n×1 at lr 1e-3 and 3e-4 bes
   # 20 digits, the paper's best of its lr and batch sweep 79%), two at once in full batches (21.4 GiB each alone on
   # an H200, session 29: 236 s of training, ~170 s of scoring); seed 0 first, seed 1 as slots free
   begin
-  q pythia-lr --plan pythia-lr --device cuda --jobs 2
+  # (SEEDS=0 JOBS=1: a short lease's one seed, one run at a time, so that the first finishes)
+  q pythia-lr --plan pythia-lr --device cuda --jobs "${JOBS:-2}" ${SEEDS:+--seeds "$SEEDS"}
   glance 60
   ;;
 next34)  # carry [".whl"]: the Hanoi cells scored short of 12 disks, trained again (their weights were lost in session 10):
