@@ -252,3 +252,19 @@ def test_the_pythia_paper_plan_trains_the_papers_shape_at_its_budget_on_the_mult
     assert runs[0].lengths == list(range(10, 21)) + [50, 100, 200, 500, 1000]  # the fine grid, as the table's
     evaluate = paper_runs.commands(runs[0], _args(device="cuda"))[1]
     assert evaluate[evaluate.index("--name") + 1] == "transformer-paper-2k-s0" and "--together" not in evaluate
+
+
+
+def test_the_lr_probes_change_only_the_learning_rate_of_their_n_x_1_runs():
+    """pythia-lr keeps plan pythia-paper's budget and shape, small-lr the table's recipe; each run its own id and name."""
+    paper = paper_runs.plan(["pythia-paper"])[0].train_config("cpu", Path("runs/x"))
+    table = config("multiplication_nx1", "transformer")
+    same = lambda c: {k: v for k, v in c.items() if k not in ("lr", "seed")}  # noqa: E731
+    for name, base, lrs in (("pythia-lr", paper, {1e-3, 3e-4}), ("small-lr", table, {3e-4, 3e-3})):
+        runs = paper_runs.plan([name])
+        assert {r.task for r in runs} == {"multiplication_nx1"} and {r.seed for r in runs} == {0, 1}
+        cfgs = [r.train_config("cpu", Path("runs/x")) for r in runs]
+        assert {c["lr"] for c in cfgs} == lrs and all(same(c) == same(base) for c in cfgs)
+        names = [(e := paper_runs.commands(r, _args(device="cpu"))[1])[e.index("--name") + 1] for r in runs]
+        assert len(set(names)) == len({r.id for r in runs}) == 4 and all(f"-lr{r.variant.split('lr')[1]}-" in n
+                                                                         for r, n in zip(runs, names))
