@@ -254,7 +254,6 @@ def test_the_pythia_paper_plan_trains_the_papers_shape_at_its_budget_on_the_mult
     assert evaluate[evaluate.index("--name") + 1] == "transformer-paper-2k-s0" and "--together" not in evaluate
 
 
-
 def test_the_lr_probes_change_only_the_learning_rate_of_their_n_x_1_runs():
     """pythia-lr keeps plan pythia-paper's budget and shape, small-lr the table's recipe; each run its own id and name."""
     paper = paper_runs.plan(["pythia-paper"])[0].train_config("cpu", Path("runs/x"))
