@@ -258,7 +258,7 @@ def test_the_lr_probes_change_only_the_learning_rate_of_their_n_x_1_runs():
     """pythia-lr keeps plan pythia-paper's budget and shape, small-lr the table's recipe; each run its own id and name."""
     paper = paper_runs.plan(["pythia-paper"])[0].train_config("cpu", Path("runs/x"))
     table = config("multiplication_nx1", "transformer")
-    same = lambda c: {k: v for k, v in c.items() if k not in ("lr", "seed")}  # noqa: E731
+    same = lambda c: {k: v for k, v in c.items() if k not in ("lr", "seed")}
     for name, base, lrs in (("pythia-lr", paper, {1e-3, 3e-4}), ("small-lr", table, {3e-4, 3e-3})):
         runs = paper_runs.plan([name])
         assert {r.task for r in runs} == {"multiplication_nx1"} and {r.seed for r in runs} == {0, 1}
