@@ -265,5 +265,4 @@ def test_the_lr_probes_change_only_the_learning_rate_of_their_n_x_1_runs():
         cfgs = [r.train_config("cpu", Path("runs/x")) for r in runs]
         assert {c["lr"] for c in cfgs} == lrs and all(same(c) == same(base) for c in cfgs)
         names = [(e := paper_runs.commands(r, _args(device="cpu"))[1])[e.index("--name") + 1] for r in runs]
-        assert len(set(names)) == len({r.id for r in runs}) == 4 and all(f"-lr{r.variant.split('lr')[1]}-" in n
-                                                                         for r, n in zip(runs, names))
+        assert names == [f"transformer-{r.size}-{r.variant}-s{r.seed}" for r in runs] and len(set(names)) == 4
