@@ -72,7 +72,7 @@ def test_oracle_scores_perfectly_and_the_summary_follows(tmp_path):
     task = toolenv.get_task("addition")
     entry = evaluate(OraclePolicy(), task, [3, 1, 2], 4, meta=META, progress=False, out=tmp_path / "e.json")
     assert [r.length for r in entry.results] == [1, 2, 3]
-    assert all(r.exact_accuracy == 1.0 and r.token_accuracy == 1.0 for r in entry.results)
+    assert all(r.exact_accuracy == 1.0 and r.token_accuracy == 1.0 and r.solved == [0, 1, 2, 3] for r in entry.results)
     assert entry.summary.paper_style == "2→3 (100%)" and entry.summary.max_length_99 == 3
     assert entry.tool == "pointer(3)" and entry.evaluation.episodes == 4
     r = entry.results[2]
@@ -91,6 +91,7 @@ def test_mistakes_and_truncations_count_as_wrong_without_stopping(tmp_path):
         assert r.truncated == 2 and r.invalid == 0
         assert 0.25 < r.token_accuracy < 1
         assert (r.ci_low, r.ci_high) == pytest.approx(lb.wilson_interval(2, 8))
+        assert r.solved == [0, 4]  # which test problems were answered, by index
     assert entry.summary.paper_style == "2→3 (25%)" and entry.summary.max_length_99 is None
 
 

@@ -73,6 +73,9 @@ def test_files_of_one_entry_or_a_list_round_trip(tmp_path):
     (lambda d: d["results"].append(dict(d["results"][0])), "(top level)"),  # a length twice
     (lambda d: d["summary"].update(paper_style="5→1000 (100%)"), "(top level)"),  # does not follow
     (lambda d: d["training"].update(lengths="five"), "training.lengths"),
+    (lambda d: d["results"][0].update(solved=[0, 1]), "results.0"),  # 8 answered, 2 listed
+    (lambda d: d["results"][1].update(solved=[5, 4, 3, 2, 1, 0]), "results.1"),  # not ascending
+    (lambda d: d["results"][0].update(solved=[0, 1, 2, 3, 4, 5, 6, 8]), "results.0"),  # no problem 8 of 8
 ])
 def test_malformed_files_are_rejected_naming_the_file_and_field(tmp_path, edit, field):
     data = json.loads(make_entry({5: 8, 10: 6}).model_dump_json())

@@ -221,6 +221,35 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_breakdown(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from toolenv import leaderboard as lb
+    from toolenv.breakdown import breakdown, value_order
+
+    entries = lb.load(args.entry)
+    if args.agent:
+        entries = [e for e in entries if e.agent.name == args.agent]
+    if len(entries) != 1:
+        names = ", ".join(e.agent.name for e in lb.load(args.entry))
+        raise ValueError(f"{args.entry} holds {len(entries)} entries{' of ' + args.agent if args.agent else ''}: "
+                         f"name one with --agent ({names})")
+    [entry] = entries
+    found = breakdown(entry, args.by)
+    values = sorted({g.value for groups in found.values() for g in groups}, key=value_order)
+    table = Table(title=f"{entry.agent.name} on {entry.task}: problems answered / problems, by {args.by}")
+    table.add_column("length", justify="right")
+    table.add_column("all", justify="right")
+    for v in values:
+        table.add_column(f"{args.by}={v}", justify="right")
+    for length, groups in found.items():
+        cell = {g.value: f"{g.solved}/{g.problems}" for g in groups}
+        table.add_row(str(length), f"{sum(g.solved for g in groups)}/{sum(g.problems for g in groups)}",
+                      *(cell.get(v, "") for v in values))
+    console.print(table)
+    return 0
+
+
 def _cmd_quickstart(args: argparse.Namespace) -> int:
     from toolenv.quickstart import run
 
@@ -335,6 +364,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the lengths this agent's entry in --out already holds and play only the others "
                         "(same settings required); without it an entry is measured afresh")
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("breakdown", help="an entry's exact answers per length, counted by a property of the problems",
+                       description="Group each tested length's problems (Task.problem('test', n, i, seed)) by one key "
+                       "of Problem.meta and count the ones the entry answered exactly, e.g. `--by b` on "
+                       "multiplication: how much of a length's accuracy comes from a second operand of 0 or 1. "
+                       "Needs an entry of schema 1.1 (it records which problems were answered).")
+    p.add_argument("entry", help="leaderboard file (one entry, or several with --agent)")
+    p.add_argument("--by", required=True, help="Problem.meta key, e.g. b (multiplication's second operand)")
+    p.add_argument("--agent", default=None, help="the entry's agent name, when the file holds several")
+    p.set_defaults(func=_cmd_breakdown)
 
     p = sub.add_parser("leaderboard", help="merge leaderboards/*.json into a Markdown table and plots")
     p.add_argument("--dir", default="leaderboards")

@@ -52,6 +52,7 @@ def length_result(length: int, results: Sequence[EpisodeResult], seconds: float)
         mean_agent_tokens=sum(r.steps for r in results) / n, tool_calls=sum(r.tool_calls for r in results) / n,
         truncated=sum(r.truncated for r in results), invalid=sum(r.invalid for r in results),
         seconds=seconds, tokens_per_s=ctx / seconds if seconds > 0 else 0.0,
+        solved=[i for i, r in enumerate(results) if r.correct],
     )
 
 

@@ -22,7 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from toolenv.errors import ToolEnvError
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+READABLE_VERSIONS = ("1.0", "1.1")  # 1.1 added results[].solved; 1.0 entries load without it
 SUMMARY_RULE = (
     "m = largest tested length with exact accuracy >= 5%, p = the accuracy there; paper_style = "
     "'n→m (p%)' with n = largest training length (paper, Table 1); max_length_99 = largest tested "
@@ -86,6 +87,10 @@ class LengthResult(_Model):
     invalid: int = Field(ge=0, description="episodes ended by an invalid action")
     seconds: float = Field(ge=0, description="wall time of this length (problems, rollouts, checks)")
     tokens_per_s: float = Field(ge=0, description="context tokens processed per second")
+    solved: list[int] | None = Field(default=None, description="indices i, ascending, of the problems "
+                                     "Task.problem('test', length, i, seed) answered exactly; None in entries "
+                                     "of schema 1.0, which did not record them (then left out of the file)",
+                                     exclude_if=lambda v: v is None)
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -99,6 +104,13 @@ class LengthResult(_Model):
         if self.truncated + self.invalid > self.episodes - wins:
             raise ValueError(f"{self.truncated} truncated + {self.invalid} invalid episodes, but only "
                              f"{self.episodes - wins} were wrong")
+        if self.solved is not None:
+            if len(self.solved) != wins:
+                raise ValueError(f"solved lists {len(self.solved)} problems, but {wins} of {self.episodes} were answered")
+            if any(b <= a for a, b in zip(self.solved, self.solved[1:])):
+                raise ValueError("solved must be ascending and without repeats")
+            if self.solved and not 0 <= self.solved[0] <= self.solved[-1] < self.episodes:
+                raise ValueError(f"solved holds indices outside 0..{self.episodes - 1}")
         return self
 
 
@@ -122,7 +134,7 @@ class Environment(_Model):
 
 
 class LeaderboardEntry(_Model):
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.0", "1.1"] = SCHEMA_VERSION
     task: str
     regime: str
     tool: str
@@ -230,9 +242,9 @@ def load(path: str | Path) -> list[LeaderboardEntry]:
     entries = []
     for i, item in enumerate(items):
         where = f"{path}" + (f" [entry {i}]" if isinstance(data, list) else "")
-        if isinstance(item, dict) and item.get("schema_version") not in (None, SCHEMA_VERSION):
+        if isinstance(item, dict) and item.get("schema_version") not in (None, *READABLE_VERSIONS):
             raise LeaderboardError(f"{where}: field 'schema_version': {item.get('schema_version')!r} is not supported "
-                                   f"(this toolenv reads {SCHEMA_VERSION})")
+                                   f"(this toolenv reads {' and '.join(READABLE_VERSIONS)})")
         try:
             entries.append(LeaderboardEntry.model_validate(item))
         except ValidationError as e:
