@@ -166,6 +166,12 @@
 #                 Ran in session 30 on an H100: 25 tests passed; seeds 0 and 1 trained in 447 s and 406 s, seed 0
 #                 scored (10→14, 39%), seed 1 scored to 20 digits when the budget ended (closed there, 10→17, 8%)
 #   next35      - plan pythia-lr: the 113M Pythia-style n×1 at lr 1e-3 and 3e-4, two at once, seed 0 first
+#                 (ran in session 32 on an H100: lr 1e-3 both seeds, lr 3e-4 seed 0)
+#   next36      - the 3.2-3.5M Transformers of n×1 and n×2 (table, swa and rope plans, seeds 0 and 1) trained again
+#                 and scored with the entries' per-problem record (schema 1.1: which test problems were answered;
+#                 session 32 found the n×1 stops at 15-20 digits as many as the a×0 problems there), eight at once
+#                 (~22 s of training each alone on an H100, 60-96 s eight at once in session 27); beside them plan
+#                 pythia-lr's last run (lr 3e-4 seed 1). Land the old entries into leaderboards/paper/replicates/ first
 #   next34      - Hanoi's LSTM seed 0 and Transformer seed 0 trained again and scored at every length (12 disks
 #                 not scored for the one, 8-12 for the other)
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
@@ -699,6 +705,17 @@ next35)  # carry [".whl"]: plan pythia-lr, the 113M n×1 at lr 1e-3 and 3e-4 bes
   q pythia-lr --plan pythia-lr --device cuda --jobs "${JOBS:-2}" ${SEEDS:+--seeds "$SEEDS"}
   glance 60
   ;;
+next36)  # carry [".whl"]: see the list above
+  begin
+  for t in multiplication_nx1 multiplication_nx2; do
+    rm -f runs/paper/board/$t-transformer-s[01].json runs/paper/board/$t-swa-transformer-s[01].json \
+      runs/paper/board/$t-transformer-rope1-s[01].json
+  done
+  q tf-solved --plan table,swa,rope --tasks multiplication_nx1,multiplication_nx2 \
+    --backbones transformer,swa-transformer --device cuda --jobs 8
+  q pythia-lr --plan pythia-lr --seeds 1 --device cuda --jobs 1
+  glance 60
+  ;;
 next34)  # carry [".whl"]: the Hanoi cells scored short of 12 disks, trained again (their weights were lost in session 10):
   # the LSTM seed 0 (8→11 (62%), 12 not scored; 1,298 s of a shared H200's training, ~1,300 s with scoring for seed 1
   # in session 10) and, beside it, the Transformer seed 0 (scored to 7 disks; its 8-disk episodes run to twice the
@@ -740,5 +757,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
