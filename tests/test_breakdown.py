@@ -7,7 +7,7 @@ import torch
 
 import toolenv
 from toolenv import leaderboard as lb
-from toolenv.breakdown import breakdown
+from toolenv.breakdown import breakdown, without
 from toolenv.cli import main
 from toolenv.errors import ToolEnvError
 from toolenv.evaluate import evaluate
@@ -72,3 +72,20 @@ def test_cli_prints_one_row_per_length_and_one_column_per_value(entry, tmp_path,
         assert f"{g.solved}/{g.problems}" in row and f"{g.solved}/40" in row
     assert "b=0" in out and "b=9" in out
     assert json.loads(path.read_text())[0]["results"][0]["solved"] == entry.results[0].solved
+
+
+def test_setting_easy_problems_aside_leaves_what_the_agent_computes(entry, tmp_path, capsys):
+    found = breakdown(entry, "b")
+    zeros = {n: next(g.problems for g in groups if g.value == "0") for n, groups in found.items()}
+    ones = {n: next(g.problems for g in groups if g.value == "1") for n, groups in found.items()}
+    assert without(found, {"0"}) == {n: (0, 40 - zeros[n]) for n in found}
+    assert without(found, {"1"}) == {n: (zeros[n], 40 - ones[n]) for n in found}
+    with pytest.raises(ToolEnvError, match="no problem has the value.s. 12; the values are: 0, 1, 2"):
+        without(found, {"0", "12"})
+    path = tmp_path / "e.json"
+    lb.save(path, entry)
+    assert main(["breakdown", str(path), "--by", "b", "--without", "0,1"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"paper-style over the problems with b not in {{0, 1}}: 3→none (<5% at every tested length) " \
+           f"(all problems: {entry.summary.paper_style})" in out
+    assert entry.summary.paper_style.startswith("3→4 ")  # the a×0 problems alone carry it past training

@@ -59,3 +59,17 @@ def breakdown(entry: LeaderboardEntry, key: str, max_groups: int = 20) -> dict[i
                                f"a breakdown needs a key of at most {max_groups} values")
         out[r.length] = [Group(v, *counts[v]) for v in sorted(counts, key=value_order)]
     return out
+
+
+def without(found: dict[int, list[Group]], values: set[str]) -> dict[int, tuple[int, int]]:
+    """Per length, (answered, problems) over the groups whose value is not in ``values``: the
+    accuracy left when easy problems (multiplication's ``b`` of 0 and 1, say) are set aside.
+    Raises ToolEnvError naming a value that no group has (a typo would otherwise drop nothing)."""
+    seen = {g.value for groups in found.values() for g in groups}
+    unknown = sorted(values - seen, key=value_order)
+    if unknown:
+        raise ToolEnvError(f"no problem has the value(s) {', '.join(unknown)}; the values are: "
+                           f"{', '.join(sorted(seen, key=value_order))}")
+    return {length: (sum(g.solved for g in groups if g.value not in values),
+                     sum(g.problems for g in groups if g.value not in values)) for length, groups in found.items()}
+

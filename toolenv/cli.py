@@ -225,7 +225,7 @@ def _cmd_breakdown(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from toolenv import leaderboard as lb
-    from toolenv.breakdown import breakdown, value_order
+    from toolenv.breakdown import breakdown, value_order, without
 
     entries = lb.load(args.entry)
     if args.agent:
@@ -242,11 +242,19 @@ def _cmd_breakdown(args: argparse.Namespace) -> int:
     table.add_column("all", justify="right")
     for v in values:
         table.add_column(f"{args.by}={v}", justify="right")
+    rest = without(found, set(args.without)) if args.without else None
+    if rest:
+        table.add_column(f"{args.by}∉{{{','.join(args.without)}}}", justify="right")
     for length, groups in found.items():
         cell = {g.value: f"{g.solved}/{g.problems}" for g in groups}
         table.add_row(str(length), f"{sum(g.solved for g in groups)}/{sum(g.problems for g in groups)}",
-                      *(cell.get(v, "") for v in values))
+                      *(cell.get(v, "") for v in values), *([f"{rest[length][0]}/{rest[length][1]}"] if rest else []))
     console.print(table)
+    if rest:
+        trained = entry.summary.trained_max
+        kept = lb.paper_style({n: k / total for n, (k, total) in rest.items() if total}, trained)[2]
+        console.print(f"paper-style over the problems with {args.by} not in {{{', '.join(args.without)}}}: {kept} "
+                      f"(all problems: {entry.summary.paper_style})")
     return 0
 
 
@@ -373,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("entry", help="leaderboard file (one entry, or several with --agent)")
     p.add_argument("--by", required=True, help="Problem.meta key, e.g. b (multiplication's second operand)")
     p.add_argument("--agent", default=None, help="the entry's agent name, when the file holds several")
+    p.add_argument("--without", type=lambda t: [v.strip() for v in t.split(",") if v.strip()], default=None,
+                   help="comma-separated values of --by to set aside, e.g. 0,1: adds their complement's column "
+                        "and its paper-style n→m (p%%)")
     p.set_defaults(func=_cmd_breakdown)
 
     p = sub.add_parser("leaderboard", help="merge leaderboards/*.json into a Markdown table and plots")

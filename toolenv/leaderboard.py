@@ -178,16 +178,21 @@ def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tup
     return lo, hi
 
 
-def summarize(results: list[LengthResult], trained_max: int | None) -> Summary:
-    ordered = sorted(results, key=lambda r: r.length)
-    ok5 = [r for r in ordered if r.exact_accuracy >= 0.05]
-    ok99 = [r for r in ordered if r.exact_accuracy >= 0.99]
-    m = ok5[-1] if ok5 else None
+def paper_style(accuracy: dict[int, float], trained_max: int | None) -> tuple[int | None, float | None, str]:
+    """(m, p, 'n→m (p%)') of exact accuracies by length, by the rule of SUMMARY_RULE."""
+    ok5 = [n for n in sorted(accuracy) if accuracy[n] >= 0.05]
     n = "?" if trained_max is None else str(trained_max)
-    style = f"{n}→{m.length} ({m.exact_accuracy:.0%})" if m else f"{n}→none (<5% at every tested length)"
-    return Summary(trained_max=trained_max, longest_5pct=m.length if m else None,
-                   accuracy_at_longest_5pct=m.exact_accuracy if m else None,
-                   max_length_99=ok99[-1].length if ok99 else None, paper_style=style)
+    if not ok5:
+        return None, None, f"{n}→none (<5% at every tested length)"
+    m = ok5[-1]
+    return m, accuracy[m], f"{n}→{m} ({accuracy[m]:.0%})"
+
+
+def summarize(results: list[LengthResult], trained_max: int | None) -> Summary:
+    m, p, style = paper_style({r.length: r.exact_accuracy for r in results}, trained_max)
+    ok99 = [r.length for r in results if r.exact_accuracy >= 0.99]
+    return Summary(trained_max=trained_max, longest_5pct=m, accuracy_at_longest_5pct=p,
+                   max_length_99=max(ok99) if ok99 else None, paper_style=style)
 
 
 # -- environment -------------------------------------------------------------------------------
