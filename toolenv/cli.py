@@ -227,11 +227,10 @@ def _cmd_breakdown(args: argparse.Namespace) -> int:
     from toolenv import leaderboard as lb
     from toolenv.breakdown import breakdown, value_order, without
 
-    entries = lb.load(args.entry)
-    if args.agent:
-        entries = [e for e in entries if e.agent.name == args.agent]
+    stored = lb.load(args.entry)
+    entries = [e for e in stored if e.agent.name == args.agent] if args.agent else stored
     if len(entries) != 1:
-        names = ", ".join(e.agent.name for e in lb.load(args.entry))
+        names = ", ".join(e.agent.name for e in stored)
         raise ValueError(f"{args.entry} holds {len(entries)} entries{' of ' + args.agent if args.agent else ''}: "
                          f"name one with --agent ({names})")
     [entry] = entries
