@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from toolenv import leaderboard as lb
+from toolenv.breakdown import breakdown, stop_over, without
 
 # The paper's Table 1 (and Fig. 2 text for addition), as printed; see ../shared/paper.md §3.
 PAPER = {
@@ -36,6 +37,10 @@ PAPER["logical_graph_value_lookup_repeats"] = PAPER["logical_graph"]  # the same
 PAPER["logical_graph_value_lookup_runs"] = PAPER["logical_graph"]  # the same test circuits, another training stream
 PAPER_NAME = {"mamba": "Mamba", "transformer": "Pythia", "swa-transformer": "Mistral (SWA)", "lstm": "LSTM",
               "gru": "GRU", "mamba2": "— (not in the paper)"}
+# Test problems a model can answer without computing: n×1's second operand is uniform over 0-9, so about a
+# tenth of each length's problems are a×0 (answer 0) and a tenth a×1 (a copy), enough alone for the 5% stop.
+# Its table adds each seed's stop over the other problems, for entries that record them (schema 1.1).
+TRIVIAL = {"multiplication_nx1": ("b", {"0", "1"})}
 ORDER = ["mamba", "mamba2", "lstm", "gru", "transformer", "swa-transformer"]
 
 
@@ -60,12 +65,22 @@ def wall(e: lb.LeaderboardEntry) -> str:
     return f"{e.training.wall_time_s:.0f}" + ("" if device.startswith("cuda") else f" ({device.upper()})")
 
 
+def nontrivial(e: lb.LeaderboardEntry, key: str, values: set[str]) -> str:
+    """The entry's 'n→m (p%)' over its test problems whose ``meta[key]`` is not in ``values``."""
+    if any(r.solved is None for r in e.results):
+        return "not recorded"
+    return stop_over(without(breakdown(e, key), values), e.summary.trained_max)
+
+
 def table(task: str, regime: str, entries: list[tuple[lb.LeaderboardEntry, bool]]) -> str:
     by_backbone: dict[tuple[str, str], list[tuple[lb.LeaderboardEntry, bool]]] = defaultdict(list)
     for e, partial in entries:  # one row per model: its backbone and its name less the seed (a variant's own row)
         by_backbone[(e.agent.backbone, re.sub(r"-s\d+(-10k)?$", "", e.agent.name))].append((e, partial))
     lengths = sorted({r.length for e, _ in entries for r in e.results})
     head = ["ours", "params", "seeds: n→m (p%)", *map(fmt_len, lengths), "steps", "train wall (s), per seed"]
+    trivial = TRIVIAL.get(task)
+    if trivial:
+        head.insert(3, f"seeds without {trivial[0]} ∈ {{{', '.join(sorted(trivial[1]))}}}")
     if regime == "interactive" and task in PAPER:
         head.insert(1, "paper")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -80,6 +95,9 @@ def table(task: str, regime: str, entries: list[tuple[lb.LeaderboardEntry, bool]
                *[f"{acc[n]:.0%}" if n in acc else "–" for n in lengths],
                str(best[0].training.steps if best[0].training else "?"),
                " / ".join(wall(e) for e, _ in runs)]
+        if trivial:
+            row.insert(3, "; ".join(f"s{e.training.seed if e.training else '?'}: {nontrivial(e, *trivial)}"
+                                    for e, _ in runs))
         if regime == "interactive" and task in PAPER:
             row.insert(1, PAPER[task].get(backbone, "—"))
         lines.append("| " + " | ".join(row) + " |")

@@ -7,7 +7,7 @@ import torch
 
 import toolenv
 from toolenv import leaderboard as lb
-from toolenv.breakdown import breakdown, without
+from toolenv.breakdown import breakdown, stop_over, without
 from toolenv.cli import main
 from toolenv.errors import ToolEnvError
 from toolenv.evaluate import evaluate
@@ -89,3 +89,13 @@ def test_setting_easy_problems_aside_leaves_what_the_agent_computes(entry, tmp_p
     assert f"paper-style over the problems with b not in {{0, 1}}: 3→none (<5% at every tested length) " \
            f"(all problems: {entry.summary.paper_style})" in out
     assert entry.summary.paper_style.startswith("3→4 ")  # the a×0 problems alone carry it past training
+
+
+def test_the_stop_over_the_problems_left_follows_the_papers_rule(entry):
+    # 3 of 50 is 6%, 2 of 50 is 4%: the stop is the last length at 5% or more, even after a gap
+    assert stop_over({10: (40, 40), 11: (3, 50), 12: (2, 50), 13: (4, 50)}, 10) == "10→13 (8%)"
+    assert stop_over({10: (40, 40), 11: (2, 50), 12: (0, 0)}, 10) == "10→10 (100%)"  # no problem left at 12
+    assert stop_over(without(breakdown(entry, "b"), {"0"}), 3) == "3→none (<5% at every tested length)"
+    # without the a×1 problems (none answered) the a×0 answers are a larger share of what is left
+    zeros, left = without(breakdown(entry, "b"), {"1"})[4]
+    assert stop_over(without(breakdown(entry, "b"), {"1"}), 3) == f"3→4 ({zeros / left:.0%})"

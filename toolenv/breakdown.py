@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from toolenv.errors import ToolEnvError
-from toolenv.leaderboard import LeaderboardEntry
+from toolenv.leaderboard import LeaderboardEntry, paper_style
 from toolenv.registry import get_task
 
 
@@ -73,3 +73,8 @@ def without(found: dict[int, list[Group]], values: set[str]) -> dict[int, tuple[
     return {length: (sum(g.solved for g in groups if g.value not in values),
                      sum(g.problems for g in groups if g.value not in values)) for length, groups in found.items()}
 
+
+def stop_over(rest: dict[int, tuple[int, int]], trained_max: int | None) -> str:
+    """The paper's 'n→m (p%)' over the (answered, problems) per length that ``without`` leaves:
+    on n×1 without b = 0 and 1, the stop that trivial answers cannot carry."""
+    return paper_style({n: k / total for n, (k, total) in rest.items() if total}, trained_max)[2]

@@ -225,7 +225,7 @@ def _cmd_breakdown(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from toolenv import leaderboard as lb
-    from toolenv.breakdown import breakdown, value_order, without
+    from toolenv.breakdown import breakdown, stop_over, value_order, without
 
     stored = lb.load(args.entry)
     entries = [e for e in stored if e.agent.name == args.agent] if args.agent else stored
@@ -250,8 +250,7 @@ def _cmd_breakdown(args: argparse.Namespace) -> int:
                       *(cell.get(v, "") for v in values), *([f"{rest[length][0]}/{rest[length][1]}"] if rest else []))
     console.print(table)
     if rest:
-        trained = entry.summary.trained_max
-        kept = lb.paper_style({n: k / total for n, (k, total) in rest.items() if total}, trained)[2]
+        kept = stop_over(rest, entry.summary.trained_max)
         console.print(f"paper-style over the problems with {args.by} not in {{{', '.join(args.without)}}}: {kept} "
                       f"(all problems: {entry.summary.paper_style})")
     return 0
