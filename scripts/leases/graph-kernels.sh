@@ -172,6 +172,7 @@
 #                 session 32 found the n×1 stops at 15-20 digits as many as the a×0 problems there), eight at once
 #                 (~22 s of training each alone on an H100, 60-96 s eight at once in session 27); beside them plan
 #                 pythia-lr's last run (lr 3e-4 seed 1). Land the old entries into leaderboards/paper/replicates/ first
+#                 (ran in session 33: docs/gpu.md)
 #   next34      - Hanoi's LSTM seed 0 and Transformer seed 0 trained again and scored at every length (12 disks
 #                 not scored for the one, 8-12 for the other)
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
