@@ -121,8 +121,13 @@ TASKS["logical_graph_value_lookup_runs"] = dict(TASKS["logical_graph"])
 # (6e-4), with 100 warm-up steps; for the `paper` preset (the paper's Pythia shape, 113M), plan pythia-paper
 # 2k-lrX: the same budget at the swept lr X, next to 5e-4 (n×1: the 113M stays at 8% / 23% at 20 digits, the paper's
 # best of its sweep 79%); lrX: the table's recipe (3.2M, 1,000 × 64, lr 1e-3) at lr X (plan small-lr)
+# 2k-bN: the paper's 2,000 steps at its swept batch N (128-1,024), lr and warm-up otherwise the run's (plans
+# small-budget, at the table's lr 1e-3; pythia-batch, at the 113M's best swept lr so far, 1e-3, where batch 128 gave
+# 10→20 (16%) and 10→19 (47%))
 VARIANTS = {"2k": dict(steps=2000, batch=128, lr=5e-4, warmup=100),
             **{f"2k-lr{x}": dict(steps=2000, batch=128, lr=float(x), warmup=100) for x in ("3e-4", "1e-3")},
+            **{f"2k-b{n}": dict(steps=2000, batch=n, warmup=100) for n in (256, 1024)},
+            "2k-b256-lr1e-3": dict(steps=2000, batch=256, lr=1e-3, warmup=100),
             **{f"lr{x}": dict(lr=float(x)) for x in ("3e-4", "3e-3")},
             "rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000),
             "fb1": dict(overrides={"forget_bias": 1.0}), "fp32": dict(overrides={"recurrence_precision": "fp32"}),
@@ -197,6 +202,14 @@ def plan(names: list[str]) -> list[Run]:
         elif name == "small-lr":  # the table's 3.2M n×1 Transformer (10→15 (12%) in both seeds) at other lrs
             runs += [Run("multiplication_nx1", "transformer", s, lengths=eval_lengths("multiplication_nx1", "transformer"),
                          plan=name, variant=v) for s in (0, 1) for v in ("lr3e-4", "lr3e-3")]
+        elif name == "small-budget":  # the table's 3.2M Transformer at the paper's 2,000 steps and its largest
+            # batch, 1,024 (32x the table's trajectories), on n×1 and n×2; and at batch 256 on n×1 (8x)
+            runs += [Run(t, "transformer", s, lengths=eval_lengths(t, "transformer"), plan=name, variant=v)
+                     for t, v in (("multiplication_nx1", "2k-b1024"), ("multiplication_nx2", "2k-b1024"),
+                                  ("multiplication_nx1", "2k-b256")) for s in (0, 1)]
+        elif name == "pythia-batch":  # the 113M n×1 at batch 256 (the paper swept 128-1,024), lr 1e-3
+            runs += [Run("multiplication_nx1", "transformer", s, lengths=eval_lengths("multiplication_nx1", "transformer"),
+                         plan=name, variant="2k-b256-lr1e-3", preset="paper") for s in (0, 1)]
         elif name == "value-lookup":  # the logical graph on the value-lookup oracle, RNNs first
             t = TASKS["logical_graph_value_lookup"]
             runs += [Run("logical_graph_value_lookup", a, s, lengths=t["lengths"], plan=name, episodes=t["episodes"])
@@ -245,7 +258,8 @@ def plan(names: list[str]) -> list[Run]:
             runs += [Run(t, a, s, lengths=TASKS[t]["lengths"], plan=name)
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
-            raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, pythia-paper, pythia-lr, small-lr, rnn-medium, "
+            raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, pythia-paper, pythia-lr, small-lr, "
+                             "small-budget, pythia-batch, rnn-medium, "
                              "value-lookup, lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32, lstm-precision, repeats-fp32, runs-fp32, runs-gru")
     return runs
 

@@ -266,3 +266,21 @@ def test_the_lr_probes_change_only_the_learning_rate_of_their_n_x_1_runs():
         assert {c["lr"] for c in cfgs} == lrs and all(same(c) == same(base) for c in cfgs)
         names = [(e := paper_runs.commands(r, _args(device="cpu"))[1])[e.index("--name") + 1] for r in runs]
         assert names == [f"transformer-{r.size}-{r.variant}-s{r.seed}" for r in runs] and len(set(names)) == 4
+
+
+def test_the_budget_probes_change_only_steps_batch_and_warmup_of_their_runs():
+    """small-budget keeps the table's 3.2M recipe (lr 1e-3), pythia-batch the 113M's at lr 1e-3; both train the
+    paper's 2,000 steps at one of its swept batches, each run under its own id and name."""
+    fields = ("steps", "batch_size", "warmup_steps", "tasks", "seed")
+    same = lambda c: {k: v for k, v in c.items() if k not in fields}
+    table = config("multiplication_nx1", "transformer")
+    lr1e3 = next(r for r in paper_runs.plan(["pythia-lr"]) if r.variant == "2k-lr1e-3").train_config("cpu", Path("runs/x"))
+    for name, base, batches in (("small-budget", table, {256, 1024}), ("pythia-batch", lr1e3, {256})):
+        runs = paper_runs.plan([name])
+        cfgs = [r.train_config("cpu", Path("runs/x")) for r in runs]
+        assert {(c["steps"], c["warmup_steps"]) for c in cfgs} == {(2000, 100)}
+        assert {c["batch_size"] for c in cfgs} == batches and all(same(c) == same(base) for c in cfgs)
+        assert {r.seed for r in runs} == {0, 1} and len({r.id for r in runs}) == len(runs)
+        assert all(r.lengths == paper_runs.eval_lengths(r.task, "transformer") for r in runs)
+    assert {r.task for r in paper_runs.plan(["small-budget"])} == {"multiplication_nx1", "multiplication_nx2"}
+    assert (lr1e3["size"], lr1e3["lr"], lr1e3["batch_size"]) == ("paper", 1e-3, 128)  # the batch is the only change

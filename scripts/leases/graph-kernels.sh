@@ -175,6 +175,11 @@
 #                 (ran in session 33: docs/gpu.md)
 #   next34      - Hanoi's LSTM seed 0 and Transformer seed 0 trained again and scored at every length (12 disks
 #                 not scored for the one, 8-12 for the other)
+#   next37      - the Pythia-style Transformer's n×1 shortfall (10→15 at 3.2M, 10→20 at 16-23% at 113M, the paper's
+#                 10→20 (79%)) against the training budget: plan pythia-batch (113M at batch 256, lr 1e-3, seed 0
+#                 first, one at a time, in slices of 128 rows on an H100) beside plan small-budget (3.2M at the paper's
+#                 2,000 steps and batch 1,024 on n×1 and n×2, 256 on n×1; slices of 256 rows on an H100: batch 1,024
+#                 of n×2 held 24 GB of the CPU box's memory on its math attention path)
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
 #   eval-memory RUN_ID [LENGTHS] - benchmarks/eval_memory.py on runs/paper/RUN_ID (64 rows a length; $OUT/eval_memory-RUN_ID.json)
 #   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
@@ -717,6 +722,12 @@ next36)  # carry [".whl"]: see the list above
   q pythia-lr --plan pythia-lr --seeds 1 --device cuda --jobs 1
   glance 60
   ;;
+next37)  # carry [".whl"]: see the list above
+  begin
+  q_sliced 128 pythia-batch --plan pythia-batch --device cuda --jobs 1
+  q_sliced 256 small-budget --plan small-budget --device cuda --jobs 6
+  glance 60
+  ;;
 next34)  # carry [".whl"]: the Hanoi cells scored short of 12 disks, trained again (their weights were lost in session 10):
   # the LSTM seed 0 (8→11 (62%), 12 not scored; 1,298 s of a shared H200's training, ~1,300 s with scoring for seed 1
   # in session 10) and, beside it, the Transformer seed 0 (scored to 7 disks; its 8-disk episodes run to twice the
@@ -758,5 +769,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
