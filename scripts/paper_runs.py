@@ -128,6 +128,7 @@ VARIANTS = {"2k": dict(steps=2000, batch=128, lr=5e-4, warmup=100),
             **{f"2k-lr{x}": dict(steps=2000, batch=128, lr=float(x), warmup=100) for x in ("3e-4", "1e-3")},
             **{f"2k-b{n}": dict(steps=2000, batch=n, warmup=100) for n in (256, 1024)},
             "2k-b256-lr1e-3": dict(steps=2000, batch=256, lr=1e-3, warmup=100),
+            "2k-b256-rope1": dict(steps=2000, batch=256, warmup=100, overrides={"rotary_pct": 1.0}),
             **{f"lr{x}": dict(lr=float(x)) for x in ("3e-4", "3e-3")},
             "rope1": dict(overrides={"rotary_pct": 1.0}), "3k": dict(steps=3000),
             "fb1": dict(overrides={"forget_bias": 1.0}), "fp32": dict(overrides={"recurrence_precision": "fp32"}),
@@ -207,6 +208,9 @@ def plan(names: list[str]) -> list[Run]:
             runs += [Run(t, "transformer", s, lengths=eval_lengths(t, "transformer"), plan=name, variant=v)
                      for t, v in (("multiplication_nx1", "2k-b1024"), ("multiplication_nx2", "2k-b1024"),
                                   ("multiplication_nx1", "2k-b256")) for s in (0, 1)]
+        elif name == "rope-budget":  # rope1 (the 3.2M that computes furthest on n×1: 18-19 digits) at 2k-b256
+            runs += [Run("multiplication_nx1", "transformer", s, lengths=eval_lengths("multiplication_nx1", "transformer"),
+                         plan=name, variant="2k-b256-rope1") for s in (0, 1)]
         elif name == "pythia-batch":  # the 113M n×1 at batch 256 (the paper swept 128-1,024), lr 1e-3
             runs += [Run("multiplication_nx1", "transformer", s, lengths=eval_lengths("multiplication_nx1", "transformer"),
                          plan=name, variant="2k-b256-lr1e-3", preset="paper") for s in (0, 1)]
@@ -259,7 +263,7 @@ def plan(names: list[str]) -> list[Run]:
                      for s in (0, 1) for t in ("sorting", "code_tracing") for a in ARCHS]
         else:
             raise SystemExit(f"unknown plan {name!r}: table, ablation, beyond, extra, swa, rope, pythia-paper, pythia-lr, small-lr, "
-                             "small-budget, pythia-batch, rnn-medium, "
+                             "small-budget, rope-budget, pythia-batch, rnn-medium, "
                              "value-lookup, lstm-3k, repeats, repeats-seeds, lstm-fb, rnn-fp32, lstm-precision, repeats-fp32, runs-fp32, runs-gru")
     return runs
 

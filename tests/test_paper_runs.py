@@ -284,3 +284,12 @@ def test_the_budget_probes_change_only_steps_batch_and_warmup_of_their_runs():
         assert all(r.lengths == paper_runs.eval_lengths(r.task, "transformer") for r in runs)
     assert {r.task for r in paper_runs.plan(["small-budget"])} == {"multiplication_nx1", "multiplication_nx2"}
     assert (lr1e3["size"], lr1e3["lr"], lr1e3["batch_size"]) == ("paper", 1e-3, 128)  # the batch is the only change
+
+
+def test_the_rope_budget_plan_is_small_budgets_batch_256_with_rope_on_the_whole_head():
+    budget = next(r for r in paper_runs.plan(["small-budget"]) if r.variant == "2k-b256").train_config("cpu", Path("runs/x"))
+    runs = paper_runs.plan(["rope-budget"])
+    assert [r.id for r in runs] == [f"multiplication_nx1-transformer-2k-b256-rope1-s{s}" for s in (0, 1)]
+    cfg = runs[0].train_config("cpu", Path("runs/x"))
+    assert cfg["overrides"] == {"rotary_pct": 1.0} and budget["overrides"] == {}
+    assert {k: v for k, v in cfg.items() if k != "overrides"} == {k: v for k, v in budget.items() if k != "overrides"}
