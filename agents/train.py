@@ -17,7 +17,6 @@ import contextlib
 import json
 import math
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from agents.checkpoint import STATE_FILE, CheckpointError, CheckpointInfo, atomi
 from agents.data import TrajectoryBatches
 from agents.distributed import init_distributed
 from agents.lm_agent import LMAgent
+from toolenv import clock
 from toolenv.regimes import check_regime
 from toolenv.registry import get_task
 from toolenv.rollout import rollout
@@ -186,7 +186,7 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
     with Progress(*columns, disable=not progress or plain, transient=False, console=console) as bar:
         job = bar.add_task(f"{cfg.backbone}/{cfg.size} {cfg.tasks[0].name}", total=cfg.steps, completed=step, info="")
         while step < stop:
-            t0 = time.perf_counter()
+            t0 = clock.now()
             batch = next(batches)
             share = ddp.shard(batch)
             opt.zero_grad(set_to_none=True)
@@ -213,14 +213,14 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             step += 1
             tokens_seen += batch.tokens
             loss_value = loss.item()  # waits for the device, so that the step's time holds its GPU work
-            dt = time.perf_counter() - t0
+            dt = clock.now() - t0
             wall += dt
             record: dict[str, float] = {"step": step, "loss": loss_value, "lr": sched.get_last_lr()[0],
                                         "grad_norm": grad_norm.item()}
             if cfg.val_every and cfg.val_episodes and step % cfg.val_every == 0 and step < cfg.steps and ddp.main:
-                t1 = time.perf_counter()
+                t1 = clock.now()
                 record["val_exact"] = validate(backbone, cfg, device)
-                wall += time.perf_counter() - t1
+                wall += clock.now() - t1
             history.append(record)
             info = f"loss {record['loss']:.4f}  |g| {record['grad_norm']:.3g}  {batch.tokens / dt:,.0f} tok/s"
             if "val_exact" in record:
@@ -232,9 +232,9 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
                 print(f"step {step}/{cfg.steps}  {info}  {wall:.0f} s", flush=True)
             if step % cfg.checkpoint_every == 0 or step == cfg.steps:
                 if step == cfg.steps and ddp.main and cfg.val_episodes:
-                    t1 = time.perf_counter()
+                    t1 = clock.now()
                     history[-1]["val_exact"] = validate(backbone, cfg, device)
-                    wall += time.perf_counter() - t1
+                    wall += clock.now() - t1
                 checkpoint()
     if step < cfg.steps:
         checkpoint()  # interrupted on purpose: leave a resumable state

@@ -117,6 +117,10 @@ def _lengths(text: str) -> list[int]:
 def _cmd_train(args: argparse.Namespace) -> int:
     import json
 
+    from toolenv import clock
+
+    clock.install()  # a Ctrl-Z'd (SIGTSTP) run records its pause as no training time
+
     from pydantic import ValidationError
 
     from agents.train import TrainConfig, train
@@ -151,6 +155,10 @@ _GRAPHS = {"auto": None, "on": True, "off": False}  # --cuda-graphs -> rollout(c
 def _cmd_eval(args: argparse.Namespace) -> int:
     import os
     import shlex
+
+    from toolenv import clock
+
+    clock.install()  # a Ctrl-Z'd (SIGTSTP) evaluation records its pause as no scoring time
 
     from agents.checkpoint import load_agent, read_info
     from toolenv import leaderboard as lb

@@ -18,7 +18,6 @@ batch (with a warning): a rollout's results do not depend on how its episodes ar
 from __future__ import annotations
 
 import gc
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from toolenv import clock
 from toolenv import leaderboard as lb
 from toolenv.errors import ToolEnvError
 from toolenv.policy import AgentPolicy, is_agent, is_token_policy
@@ -204,11 +204,11 @@ def evaluate(
 
         while together and todo:  # a group of lengths shares its batches, then is saved
             group, todo = todo[:per_batch], todo[per_batch:]
-            t0 = time.perf_counter()
+            t0 = clock.now()
             problems = [task.problem("test", n, i, seed) for n in group for i in range(episodes)]
             results = batches.play(problems, play,
                                    lambda k, group=group: bar.update(job, advance=k, info=f"lengths {group}"))
-            seconds = time.perf_counter() - t0
+            seconds = clock.now() - t0
             total = sum(r.context_tokens for r in results) or 1
             for k, n in enumerate(group):
                 mine = results[k * episodes:(k + 1) * episodes]
@@ -217,10 +217,10 @@ def evaluate(
             if out is not None:
                 lb.save(out, entry())
         for n in todo:
-            t0 = time.perf_counter()
+            t0 = clock.now()
             problems = [task.problem("test", n, i, seed) for i in range(episodes)]
             results = batches.play(problems, play, lambda k, n=n: bar.update(job, advance=k, info=f"length {n}"))
-            done[n] = length_result(n, results, time.perf_counter() - t0)
+            done[n] = length_result(n, results, clock.now() - t0)
             measured_here = True
             bar.update(job, info=f"length {n}: {done[n].exact_accuracy:.0%}")
             if out is not None:

@@ -182,7 +182,7 @@
 #                 of n×2 held 24 GB of the CPU box's memory on its math attention path)
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
 #   eval-memory RUN_ID [LENGTHS] - benchmarks/eval_memory.py on runs/paper/RUN_ID (64 rows a length; $OUT/eval_memory-RUN_ID.json)
-#   pause ID... - SIGSTOP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
+#   pause ID... - SIGTSTP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
 #                 everything ended, then pack. Session 14's first call ran `after14` (~60 s) and then `wait 555`,
@@ -758,11 +758,12 @@ next23)  # carry [".whl"]
   q_fp32 repeats-fp32 --plan repeats-fp32 --seeds 0 --device cuda --jobs 2
   glance 45
   ;;
-pause|resume)  # pause RUN_ID...: SIGSTOP the run's python processes (its GPU memory stays, its compute stops);
-  # resume: SIGCONT. Session 18 typed `pkill -STOP -f "toolenv.cli eval runs/paper/<run>"` inline: the pattern was
+pause|resume)  # pause RUN_ID...: SIGTSTP the run's python processes (its GPU memory stays, its compute stops;
+  # toolenv train and eval stop themselves on it and leave the pause out of their recorded seconds, where session
+  # 34's SIGSTOP put ~340 s of pause into one 113M training step's time); resume: SIGCONT. Session 18 typed `pkill -STOP -f "toolenv.cli eval runs/paper/<run>"` inline: the pattern was
   # in the device call's own command line, so it stopped that call's shell, and the call ran out its time with
   # nothing brought back. The pattern here is anchored at the python executable, which no shell's line starts with
-  sig=STOP; [ "$1" = resume ] && sig=CONT; shift
+  sig=TSTP; [ "$1" = resume ] && sig=CONT; shift
   for id in "$@"; do
     pkill "-$sig" -f "^[^ ]*python[0-9.]* (-m toolenv\.cli|[^ ]*toolenv) (train|eval) (--config [^ ]* --out )?runs/paper/$id( |\$)" \
       && echo "$sig: $id" || echo "no process of $id"
