@@ -117,14 +117,12 @@ def _lengths(text: str) -> list[int]:
 def _cmd_train(args: argparse.Namespace) -> int:
     import json
 
-    from toolenv import clock
-
-    clock.install()  # a Ctrl-Z'd (SIGTSTP) run records its pause as no training time
-
     from pydantic import ValidationError
 
     from agents.train import TrainConfig, train
+    from toolenv import clock
 
+    clock.install()  # a Ctrl-Z'd (SIGTSTP) run records its pause as no training time
     fields: dict = {}
     if args.config:
         fields = json.loads(open(args.config).read())
@@ -156,14 +154,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     import os
     import shlex
 
-    from toolenv import clock
-
-    clock.install()  # a Ctrl-Z'd (SIGTSTP) evaluation records its pause as no scoring time
-
     from agents.checkpoint import load_agent, read_info
+    from toolenv import clock
     from toolenv import leaderboard as lb
     from toolenv.evaluate import evaluate
 
+    clock.install()  # a Ctrl-Z'd (SIGTSTP) evaluation records its pause as no scoring time
     info = read_info(args.checkpoint)
     agent = load_agent(args.checkpoint, device=args.device)
     tc = info.train_config or {}
