@@ -123,6 +123,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from toolenv import clock
 
     clock.install()  # a Ctrl-Z'd (SIGTSTP) run records its pause as no training time
+
     fields: dict = {}
     if args.config:
         fields = json.loads(open(args.config).read())
