@@ -161,6 +161,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from toolenv.evaluate import evaluate
 
     clock.install()  # a Ctrl-Z'd (SIGTSTP) evaluation records its pause as no scoring time
+
     info = read_info(args.checkpoint)
     agent = load_agent(args.checkpoint, device=args.device)
     tc = info.train_config or {}
