@@ -295,10 +295,12 @@ def test_the_rope_budget_plan_is_small_budgets_batch_256_with_rope_on_the_whole_
     assert {k: v for k, v in cfg.items() if k != "overrides"} == {k: v for k, v in budget.items() if k != "overrides"}
 
 
-def test_the_ct_steps_plan_is_code_tracings_mamba2_at_twice_the_steps():
-    table = config("code_tracing", "mamba2")
+def test_the_ct_steps_plan_is_each_code_tracing_run_at_twice_the_steps():
     runs = paper_runs.plan(["ct-steps"])
-    assert [r.id for r in runs] == [f"code_tracing-mamba2-4k-s{s}" for s in (0, 1)]
-    cfg = runs[0].train_config("cpu", Path("runs/x"))
-    assert (table["steps"], cfg["steps"]) == (2000, 4000)
-    assert {k: v for k, v in cfg.items() if k != "steps"} == {k: v for k, v in table.items() if k != "steps"}
+    assert [r.id for r in runs][:2] == [f"code_tracing-mamba2-4k-s{s}" for s in (0, 1)]  # the CPU box's, first
+    assert {(r.backbone, r.seed) for r in runs} == {(a, s) for a in paper_runs.ARCHS for s in (0, 1)}
+    for run in runs:
+        table = paper_runs.Run("code_tracing", run.backbone, run.seed).train_config("cpu", Path("runs/x"))
+        cfg = run.train_config("cpu", Path("runs/x"))
+        assert (table["steps"], cfg["steps"]) == (2000, 4000)
+        assert {k: v for k, v in cfg.items() if k != "steps"} == {k: v for k, v in table.items() if k != "steps"}

@@ -728,6 +728,15 @@ next37)  # carry [".whl"]: see the list above
   q_sliced 256 small-budget --plan small-budget --device cuda --jobs 6
   glance 60
   ;;
+next38)  # carry [".whl"]: pythia-batch's seed 1 (the 113M n×1 at 2,000 × 256, lr 1e-3; seed 0 10→20 (55%), ~470 s of
+  # an H100's training alone, ~95 s of scoring), beside it code tracing at 4,000 steps for the architectures whose
+  # 4k runs are not on the board (plan ct-steps: GRU, LSTM, Transformer `small`, Mamba-1 `tiny` on its PyTorch path;
+  # 229-314 s at 2,000 × 64 with 12 processes on an H200, session 11), small runs at batch 64
+  begin
+  q_sliced 128 pythia-batch --plan pythia-batch --seeds 1 --device cuda --jobs 1
+  q ct-steps --plan ct-steps --device cuda --jobs 8
+  glance 60
+  ;;
 rope-budget)  # carry [".whl"]: rope1 n×1 at 2,000 × 256, both seeds at once (session 34's last ~300 s)
   begin
   q rope-budget --plan rope-budget --device cuda --jobs 2
@@ -775,5 +784,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
