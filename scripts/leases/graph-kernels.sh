@@ -730,11 +730,11 @@ next37)  # carry [".whl"]: see the list above
   ;;
 next38)  # carry [".whl"]: pythia-batch's seed 1 (the 113M n×1 at 2,000 × 256, lr 1e-3; seed 0 10→20 (55%), ~470 s of
   # an H100's training alone, ~95 s of scoring), beside it code tracing at 4,000 steps for the architectures whose
-  # 4k runs are not on the board (plan ct-steps: GRU, LSTM, Transformer `small`, Mamba-1 `tiny` on its PyTorch path;
+  # 4k runs are not on the board (plan ct-steps: GRU, LSTM, Transformer `small`; Mamba-1 `tiny` trains on the CPU box;
   # 229-314 s at 2,000 × 64 with 12 processes on an H200, session 11), small runs at batch 64
   begin
   q_sliced 128 pythia-batch --plan pythia-batch --seeds 1 --device cuda --jobs 1
-  q ct-steps --plan ct-steps --device cuda --jobs 8
+  q ct-steps --plan ct-steps --backbones lstm,gru,transformer --device cuda --jobs 6
   glance 60
   ;;
 rope-budget)  # carry [".whl"]: rope1 n×1 at 2,000 × 256, both seeds at once (session 34's last ~300 s)
