@@ -212,9 +212,9 @@ def plan(names: list[str]) -> list[Run]:
             runs += [Run("multiplication_nx1", "transformer", s, lengths=eval_lengths("multiplication_nx1", "transformer"),
                          plan=name, variant="2k-b256-rope1") for s in (0, 1)]
         elif name == "ct-steps":  # code tracing at twice its 2,000 steps: not exact at its training length (69-95% at
-            # 10 statements), and session 10's diagnosis saw its copies still improving at 2,000. Mamba-2 `tiny` (73k
-            # parameters) first, trained on the CPU box (session 34: 72% and 80% at 1,000 statements, against 34% and
-            # 23%), then every other architecture of the table (GPU work: the RNNs take ~6 s a step on one core)
+            # 10 statements), and session 10's diagnosis saw its copies still improving at 2,000. Mamba-2 `tiny` (64k
+            # parameters) first; it and Mamba-1 `tiny` (73k) trained on the CPU box (~1.3-1.7 s a step on one core),
+            # the RNNs and the Transformer on an H100 (the RNNs take ~6 s a step on one core)
             runs += [Run("code_tracing", a, s, lengths=TASKS["code_tracing"]["lengths"], plan=name, variant="4k")
                      for a in ["mamba2"] + [a for a in ARCHS if a != "mamba2"] for s in (0, 1)]
         elif name == "pythia-batch":  # the 113M n×1 at batch 256 (the paper swept 128-1,024), lr 1e-3
