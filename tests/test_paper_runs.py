@@ -304,3 +304,17 @@ def test_the_ct_steps_plan_is_each_code_tracing_run_at_twice_the_steps():
         cfg = run.train_config("cpu", Path("runs/x"))
         assert (table["steps"], cfg["steps"]) == (2000, 4000)
         assert {k: v for k, v in cfg.items() if k != "steps"} == {k: v for k, v in table.items() if k != "steps"}
+
+
+def test_the_beyond_plan_scores_the_tables_addition_runs_at_10000_digits_into_entries_of_their_own():
+    runs = paper_runs.plan(["beyond"])
+    assert {(r.backbone, r.seed) for r in runs} == {(a, s) for a in ("mamba", "mamba2", "lstm", "gru") for s in (0, 1)}
+    args = type("Args", (), dict(runs="runs/p", board="board", micro_batch=None, device="cpu", no_graphs=False))()
+    for run in runs:
+        table = paper_runs.Run("addition", run.backbone, run.seed)
+        assert run.id == table.id  # the table run's checkpoint: trained once, scored by both
+        assert run.train_config("cpu", Path("runs/x")) == table.train_config("cpu", Path("runs/x"))
+        assert max(run.lengths) == 10000 and run.episodes == 16
+        evaluate = paper_runs.commands(run, args)[1]
+        assert evaluate[evaluate.index("--out") + 1] == f"board/{run.id}-beyond.json"
+        assert evaluate[evaluate.index("--name") + 1].endswith(f"-s{run.seed}-10k")
