@@ -760,6 +760,16 @@ next40)  # carry [".whl"]: next39 less the two runs at 10,000 digits that sessio
   q beyond --plan beyond --backbones mamba2 --seeds 1 --device cuda --jobs 1
   glance 60
   ;;
+next41)  # carry [".whl"]: plan beyond's runs not yet on the board (the LSTM and GRU `small` at 10,000 digits: each
+  # trains the table's recipe, 1,000 x 64, ~125 s of an H200, then plays 16 problems at 5-10,000 digits; session 36's
+  # CPU box played their seed 0) and, beside them, next22's repeats GRU seeds 3-5 (~640 s of an H100's training each
+  # in slices of 128 rows, ~260 s of scoring at 1,000 gates)
+  begin
+  cp leaderboards/paper/*-beyond.json runs/paper/board/
+  q beyond --plan beyond --backbones lstm,gru --device cuda --jobs 2
+  q_fp32 repeats-seeds --plan repeats-seeds --device cuda --jobs 3
+  glance 60
+  ;;
 rope-budget)  # carry [".whl"]: rope1 n×1 at 2,000 × 256, both seeds at once (session 34's last ~300 s)
   begin
   q rope-budget --plan rope-budget --device cuda --jobs 2
@@ -807,5 +817,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next39 | next40 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next39 | next40 | next41 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
