@@ -746,7 +746,7 @@ next39)  # carry [".whl"]: next34 (Hanoi's LSTM seed 0 at 12 disks, ~1,300 s of 
   rm -f runs/paper/board/hanoi-lstm-s0.json runs/paper/board/hanoi-transformer-s0.json
   q hanoi-lstm --plan table --tasks hanoi --backbones lstm --seeds 0 --device cuda --jobs 1
   q hanoi-tf --plan table --tasks hanoi --backbones transformer --seeds 0 --device cuda --jobs 1
-  q beyond --plan beyond --device cuda --jobs 3
+  q beyond --plan beyond --backbones mamba,mamba2 --device cuda --jobs 3
   glance 60
   ;;
 next40)  # carry [".whl"]: next39 less the two runs at 10,000 digits that session 36 played on the CPU box (Mamba-1
