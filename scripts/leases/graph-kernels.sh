@@ -737,21 +737,9 @@ next38)  # carry [".whl"]: pythia-batch's seed 1 (the 113M n×1 at 2,000 × 256,
   q ct-steps --plan ct-steps --backbones lstm,gru,transformer --device cuda --jobs 6
   glance 60
   ;;
-next39)  # carry [".whl"]: next34 (Hanoi's LSTM seed 0 at 12 disks, ~1,300 s of training and scoring; Hanoi's
-  # Transformer seed 0 past 7 disks) and, beside them, the addition runs at 10,000 digits not yet on the board (plan
-  # beyond: Mamba-1 seed 1, Mamba-2 seeds 0 and 1; each trains the table's recipe, 1,000 × 64, then plays 16 problems
-  # at 5-10,000 digits; Mamba-1 seed 0's entry took 938 s of training and ~3,000 s of scoring on the CPU box)
-  begin
-  cp leaderboards/paper/*-beyond.json runs/paper/board/
-  rm -f runs/paper/board/hanoi-lstm-s0.json runs/paper/board/hanoi-transformer-s0.json
-  q hanoi-lstm --plan table --tasks hanoi --backbones lstm --seeds 0 --device cuda --jobs 1
-  q hanoi-tf --plan table --tasks hanoi --backbones transformer --seeds 0 --device cuda --jobs 1
-  q beyond --plan beyond --backbones mamba,mamba2 --device cuda --jobs 3
-  glance 60
-  ;;
-next40)  # carry [".whl"]: next39 less the two runs at 10,000 digits that session 36 played on the CPU box (Mamba-1
-  # seed 1, Mamba-2 seed 0): Hanoi's LSTM seed 0 at 12 disks, Hanoi's Transformer seed 0 past 7 disks and, beside them,
-  # plan beyond's Mamba-2 seed 1 (the table's recipe, 1,000 x 64, then 16 problems at 5-10,000 digits)
+next40)  # carry [".whl"]: (session 36) Hanoi's LSTM seed 0 at 12 disks and Hanoi's Transformer seed 0 past 7 disks,
+  # each trained again (their weights were lost), and beside them plan beyond's Mamba-2 seed 1 (the table's recipe,
+  # 1,000 x 64, then 16 problems at 5-10,000 digits; Mamba-1 seed 1 and Mamba-2 seed 0 ran on the CPU box)
   begin
   cp leaderboards/paper/*-beyond.json runs/paper/board/
   rm -f runs/paper/board/hanoi-lstm-s0.json runs/paper/board/hanoi-transformer-s0.json
@@ -819,5 +807,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next39 | next40 | next41 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
