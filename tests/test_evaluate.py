@@ -84,6 +84,13 @@ def test_oracle_scores_perfectly_and_the_summary_follows(tmp_path):
     assert lb.load(tmp_path / "e.json") == [entry]
 
 
+def test_the_entry_returned_is_the_one_written_even_when_the_clock_moves_on(tmp_path, monkeypatch):
+    stamps = iter(f"2026-12-07T16:00:{s:02d}+00:00" for s in range(60))  # a second passes between any two reads
+    monkeypatch.setattr(lb, "now", lambda: next(stamps))
+    entry = evaluate(OraclePolicy(), "addition", [1, 2], 2, meta=META, progress=False, out=tmp_path / "e.json")
+    assert lb.load(tmp_path / "e.json") == [entry]
+
+
 def test_mistakes_and_truncations_count_as_wrong_without_stopping(tmp_path):
     entry = evaluate(Fumbler(), "addition", [2, 3], 8, meta=META, progress=False)
     for r in entry.results:

@@ -192,6 +192,13 @@ def evaluate(
         done = {r.length: r for r in previous.results}
 
     todo = [n for n in lengths if n not in done]
+    saved: lb.LeaderboardEntry | None = None  # the entry last written to `out`: what the call returns
+
+    def save() -> None:
+        nonlocal saved
+        saved = entry()
+        lb.save(out, saved)
+
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
     with Progress(*columns, disable=not progress) as bar:
@@ -215,7 +222,7 @@ def evaluate(
                 done[n] = length_result(n, mine, seconds * sum(r.context_tokens for r in mine) / total)
             measured_here = True
             if out is not None:
-                lb.save(out, entry())
+                save()
         for n in todo:
             t0 = clock.now()
             problems = [task.problem("test", n, i, seed) for i in range(episodes)]
@@ -224,7 +231,7 @@ def evaluate(
             measured_here = True
             bar.update(job, info=f"length {n}: {done[n].exact_accuracy:.0%}")
             if out is not None:
-                lb.save(out, entry())
+                save()
             if stop_at_zero and done[n].exact_accuracy == 0:
                 break
-    return entry()
+    return saved or entry()
