@@ -5,9 +5,11 @@ fed one token per step) is bound by this number. Timings are the median and mini
 ``--repeats`` runs of ``--tokens`` steps each, after one warm-up run; the load average is printed
 because shared machines make timings noisy. ``--context N`` first feeds N tokens (untimed), so a
 Transformer's step is timed with an N-token KV cache (the SSMs' and RNNs' steps do not depend on it).
+``--compare-onednn`` adds, for the LSTM, a row with its step on torch's oneDNN LSTM (which its step
+skips on CPU; torch has no oneDNN GRU) and the ratio of the two, timed in the same run.
 
     python benchmarks/decode_step_cpu.py [--backbones gru,lstm,mamba,mamba2,transformer] [--size small]
-        [--batches 16,64] [--tokens 100] [--repeats 5] [--threads 1] [--context 0]
+        [--batches 16,64] [--tokens 100] [--repeats 5] [--threads 1] [--context 0] [--compare-onednn]
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from agents.builder import build_backbone
 
 @torch.inference_mode()
 def ms_per_token(name: str, size: str, batch: int, tokens: int, repeats: int,
-                 context: int = 0) -> tuple[float, float, int]:
+                 context: int = 0, onednn: bool = False) -> tuple[float, float, int]:
     torch.manual_seed(0)
     overrides = {"use_kernels": False} if name.startswith("mamba") else {}
     model = build_backbone(name, size, overrides).eval()
+    if onednn:
+        model.cpu_step_onednn = True
     params = sum(p.numel() for p in model.parameters())
     ids = torch.randint(0, model.config.vocab_size, (tokens, batch))
 
@@ -58,6 +62,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--context", type=int, default=0, help="tokens fed before the timed steps (KV-cache size)")
+    parser.add_argument("--compare-onednn", action="store_true",
+                        help="LSTM: also time the step on torch's oneDNN path, and print the ratio")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     table = Table(title=f"decoding on CPU, `{args.size}` presets, {args.threads} thread(s), "
@@ -68,6 +74,10 @@ def main() -> None:
         for batch in (int(b) for b in args.batches.split(",")):
             med, low, params = ms_per_token(name, args.size, batch, args.tokens, args.repeats, args.context)
             table.add_row(name, f"{params:,}", str(batch), f"{med:.2f}", f"{low:.2f}", f"{batch / med * 1e3:,.0f}")
+            if args.compare_onednn and name == "lstm":
+                on, on_low, _ = ms_per_token(name, args.size, batch, args.tokens, args.repeats, args.context, True)
+                table.add_row(f"{name} oneDNN", "", str(batch), f"{on:.2f}", f"{on_low:.2f}",
+                              f"{batch / on * 1e3:,.0f} ({on / med:.2f}x the time)")
     Console().print(table)
 
 

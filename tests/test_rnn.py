@@ -164,3 +164,13 @@ def test_on_cuda_the_fp32_recurrence_gives_float32_gradients_under_autocast(cls)
     dtype, _ = grads("autocast", autocast=True)
     assert dtype == torch.float16  # torch's cuDNN autocast, whatever dtype it was given (the figures of the
     # gradients it loses: benchmarks/rnn_precision.py)
+
+
+@pytest.mark.parametrize("cls", [LSTM, GRU])
+def test_a_cpu_step_leaves_torchs_onednn_switch_as_it_found_it(cls):
+    """The step skips oneDNN inside itself only: training's full-sequence calls, faster on oneDNN, keep it."""
+    m = _model(cls)
+    before = torch.backends.mkldnn.enabled
+    with torch.no_grad():
+        m.step(torch.tensor([4, 5]), m.init_state(2))
+    assert torch.backends.mkldnn.enabled == before

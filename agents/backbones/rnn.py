@@ -69,11 +69,21 @@ class _RNNBackbone(Backbone):
 
     def _recur(self, x: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         """``self.rnn(x, state)``, outside autocast in the weights' dtype (float32) unless the config asks for
-        autocast."""
+        autocast; on CPU, off torch's oneDNN path where ``_cpu_onednn`` says no."""
+        if x.device.type == "cpu" and not self._cpu_onednn(x):
+            with torch.backends.mkldnn.flags(enabled=False):
+                return self._precise(x, state)
+        return self._precise(x, state)
+
+    def _precise(self, x: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
         if self.config.recurrence_precision == "autocast":
             return self.rnn(x, state)
         with torch.autocast(x.device.type, enabled=False):
             return self.rnn(x.to(self.lm_head.weight.dtype), state)
+
+    def _cpu_onednn(self, x: torch.Tensor) -> bool:
+        """Whether torch may run this CPU call on oneDNN (it has a oneDNN path for the LSTM only)."""
+        return True
 
     def _zeros(self, batch_size: int, device: torch.device | str) -> torch.Tensor:
         c = self.config
@@ -106,6 +116,18 @@ class LSTM(_RNNBackbone):
 
     def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         return (self._zeros(batch_size, device), self._zeros(batch_size, device))
+
+    # One token's step on CPU skips torch's oneDNN LSTM: its one-step call of `small` is 2.3x slower than ATen's at
+    # batch 16, 5x at batch 1, and no faster up to batch 256, while over whole sequences (training) it is as fast or
+    # faster and stays (benchmarks/decode_step_cpu.py --compare-onednn; docs/decisions.md)
+    cpu_step_onednn: ClassVar[bool] = False
+
+    def _cpu_onednn(self, x: torch.Tensor) -> bool:
+        """Not for one token's step (slower), nor under CPU autocast: oneDNN has no bfloat16 LSTM on CPUs
+        without AVX-512 ("could not create a primitive descriptor"), where ATen runs it."""
+        if self.config.recurrence_precision == "autocast" and torch.is_autocast_enabled("cpu"):
+            return False
+        return x.shape[1] > 1 or self.cpu_step_onednn
 
 
 class GRU(_RNNBackbone):
