@@ -748,15 +748,15 @@ next40)  # carry [".whl"]: (session 36) Hanoi's LSTM seed 0 at 12 disks and Hano
   q beyond --plan beyond --backbones mamba2 --seeds 1 --device cuda --jobs 1
   glance 60
   ;;
-next41)  # carry [".whl"]: plan beyond's LSTM runs (`small` at 10,000 digits: each trains the table's recipe,
-  # 1,000 x 64, ~125 s of an H200, then plays 16 problems at 5-10,000 digits; session 36's CPU box played seed 0 to
+next41)  # carry [".whl"]: plan beyond's LSTM seed 0 (`small` at 10,000 digits: trains the table's recipe,
+  # 1,000 x 64, ~125 s of an H200, then plays 16 problems at 5-10,000 digits; session 36's CPU box played it to
   # 5,000 digits only, its entry closed there, so it is left out of the board to be trained and scored again; the
-  # GRU's seed 1 plays on session 37's CPU box) and, beside them, next22's repeats GRU seeds 3-5 (~640 s of an
-  # H100's training each in slices of 128 rows, ~260 s of scoring at 1,000 gates)
+  # GRU's and LSTM's seed 1 play on session 37's CPU box) and, beside it, next22's repeats GRU seeds 3-5 (~640 s of
+  # an H100's training each in slices of 128 rows, ~260 s of scoring at 1,000 gates)
   begin
   cp leaderboards/paper/*-beyond.json runs/paper/board/
   rm -f runs/paper/board/addition-lstm-s0-beyond.json
-  q beyond --plan beyond --backbones lstm --device cuda --jobs 2
+  q beyond --plan beyond --backbones lstm --seeds 0 --device cuda --jobs 1
   q_fp32 repeats-seeds --plan repeats-seeds --device cuda --jobs 3
   glance 60
   ;;
