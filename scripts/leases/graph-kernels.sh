@@ -234,9 +234,17 @@ pack() {  # $OUT brings back at most 8 files of <= 16 MiB, 64 MiB in all: the en
   tar czf "$OUT/paper.tgz" runs/paper/board runs/paper/*.log runs/paper/*.json runs/paper/ddp/ddp_check.json \
     2>/dev/null
   local small=() large=()
-  # PACK_ONLY=GLOB (e.g. "hanoi-*"): only those runs' weights
-  for d in runs/paper/${PACK_ONLY:-*}-s[0-9]; do
+  # PACK_ONLY=GLOB (e.g. "hanoi-*"): only those runs' weights; PACK_ONLY=unfinished: only those of runs still
+  # training or scoring (a `.partial-` entry on the board), so that a lease's last call brings back what the CPU
+  # box needs to finish them (session 37's repeats GRUs were closed at 100 gates: `none` left their weights)
+  local glob=${PACK_ONLY:-*}; [ "$glob" = unfinished ] && glob='*'
+  for d in runs/paper/$glob-s[0-9]; do
     [ -f "$d/model.safetensors" ] || continue
+    local trained=1
+    [ -f "$d/trainer_state.pt" ] && python3 -c "import json, sys; c = json.load(open(sys.argv[1])); \
+        sys.exit(c['step'] >= c['train_config']['steps'])" "$d/config.json" && trained=0
+    [ "${PACK_ONLY:-}" = unfinished ] && [ $trained = 1 ] \
+      && ! compgen -G "runs/paper/board/$(basename "$d")*.partial-*" > /dev/null && continue
     # finished weights an earlier call of this machine brought back: not again (session 17's second call packed
     # a finished run again and left the two runs trained since on the machine, over 64 MiB)
     [ "$d/.packed" -nt "$d/model.safetensors" ] && { [ ! -f "$d/trainer_state.pt" ] || [ "$d/.packed" -nt "$d/trainer_state.pt" ]; } \
@@ -244,10 +252,7 @@ pack() {  # $OUT brings back at most 8 files of <= 16 MiB, 64 MiB in all: the en
     local files=("$d/config.json" "$d/model.safetensors" "$d/train_log.json")
     # training unfinished: its trainer state (weights, optimizer, step), so that a later lease resumes it
     # (session 8 lost it); the weights file is left out then, the state holds the weights
-    if [ -f "$d/trainer_state.pt" ] && python3 -c "import json, sys; c = json.load(open(sys.argv[1])); \
-        sys.exit(c['step'] >= c['train_config']['steps'])" "$d/config.json"; then
-      files=("$d/config.json" "$d/trainer_state.pt" "$d/train_log.json")
-    fi
+    [ $trained = 0 ] && files=("$d/config.json" "$d/trainer_state.pt" "$d/train_log.json")
     if [ "$(stat -c %s "$d/model.safetensors")" -lt 2000000 ]; then small+=("${files[@]}")
     else large+=("$(basename "$d"):${files[*]}"); fi  # an LSTM `small` is ~15 MB, with its optimizer ~45 MB
   done
