@@ -1,0 +1,76 @@
+"""scripts/leases/graph-kernels.sh pack: what a device call brings back through $OUT. Every call brings
+the board and logs; weights come back for every run, or with PACK_ONLY=unfinished only for runs a later
+machine must finish (training unfinished: the trainer state; scoring unfinished: a `.partial-` entry)."""
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "scripts" / "leases" / "graph-kernels.sh"
+
+pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+
+
+def _run(tmp_path: Path, name: str, step: int, state: bool = False) -> None:
+    d = tmp_path / "runs" / "paper" / name
+    d.mkdir(parents=True)
+    (d / "config.json").write_text(json.dumps({"step": step, "train_config": {"steps": 100}}))
+    (d / "model.safetensors").write_bytes(b"w" * 1000)
+    (d / "train_log.json").write_text("{}")
+    if state:
+        (d / "trainer_state.pt").write_bytes(b"s")
+
+
+def _pack(tmp_path: Path, pack_only: str | None) -> set[str]:
+    out = tmp_path / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PACK_ONLY"} | {"OUT": str(out)}
+    if pack_only:
+        env["PACK_ONLY"] = pack_only
+    subprocess.run(["bash", str(SCRIPT), "pack"], cwd=tmp_path, env=env, capture_output=True, check=True)
+    assert (out / "paper.tgz").exists()
+    weights = out / "ckpt-small-models.tgz"
+    if not weights.exists():
+        return set()
+    with tarfile.open(weights) as t:
+        return set(t.getnames())
+
+
+@pytest.fixture
+def lease(tmp_path: Path) -> Path:
+    (tmp_path / "runs" / "paper" / "board").mkdir(parents=True)
+    _run(tmp_path, "done-s0", 100)
+    _run(tmp_path, "scoring-s1", 100)
+    _run(tmp_path, "training-s2", 50, state=True)
+    _run(tmp_path, "resumable-done-s3", 100, state=True)
+    board = tmp_path / "runs" / "paper" / "board"
+    (board / "done-s0.json").write_text("[]")
+    (board / "scoring-s1.json.partial-gru-small-s1-interactive.json").write_text("[]")
+    return tmp_path
+
+
+def test_unfinished_brings_the_weights_a_later_machine_needs_and_no_others(lease):
+    got = _pack(lease, "unfinished")
+    assert got == {
+        "runs/paper/scoring-s1/config.json", "runs/paper/scoring-s1/model.safetensors",
+        "runs/paper/scoring-s1/train_log.json",
+        # training unfinished: the trainer state, which holds the weights and the step to resume from
+        "runs/paper/training-s2/config.json", "runs/paper/training-s2/trainer_state.pt",
+        "runs/paper/training-s2/train_log.json",
+    }
+
+
+def test_by_default_every_runs_weights_come_back(lease):
+    runs = {Path(n).parts[2] for n in _pack(lease, None)}
+    assert runs == {"done-s0", "scoring-s1", "training-s2", "resumable-done-s3"}
+
+
+def test_none_brings_the_board_and_no_weights(lease):
+    assert _pack(lease, "none") == set()
