@@ -318,3 +318,15 @@ def test_the_beyond_plan_scores_the_tables_addition_runs_at_10000_digits_into_en
         evaluate = paper_runs.commands(run, args)[1]
         assert evaluate[evaluate.index("--out") + 1] == f"board/{run.id}-beyond.json"
         assert evaluate[evaluate.index("--name") + 1].endswith(f"-s{run.seed}-10k")
+
+
+def test_the_hanoi_steps_plan_is_hanois_transformer_recipe_at_3000_steps_in_runs_of_its_own():
+    runs = paper_runs.plan(["hanoi-steps"])
+    assert [r.id for r in runs] == [f"hanoi-transformer-3k-s{s}" for s in (0, 1)]
+    for run in runs:
+        table = paper_runs.Run("hanoi", "transformer", run.seed).train_config("cpu", Path("runs/x"))
+        cfg = run.train_config("cpu", Path("runs/x"))
+        assert (table["steps"], cfg["steps"]) == (1600, 3000)
+        # the recipe's lr, warmup, batch and RoPE on the whole head stay
+        assert {k: v for k, v in cfg.items() if k != "steps"} == {k: v for k, v in table.items() if k != "steps"}
+        assert run.lengths == paper_runs.eval_lengths("hanoi", "transformer") and run.episodes == 16

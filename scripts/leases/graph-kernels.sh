@@ -765,6 +765,13 @@ next41)  # carry [".whl"]: plan beyond's LSTM seed 0 (`small` at 10,000 digits: 
   q_fp32 repeats-seeds --plan repeats-seeds --device cuda --jobs 3
   glance 60
   ;;
+next42)  # carry [".whl"]: plan hanoi-steps, Hanoi's Transformer at 3,000 steps (its recipe's 1,600 took 484 s of an
+  # H100 beside two runs in session 36, 521 s more to score 8 disks), both seeds at once: the next lease's work
+  # whole; its last call with PACK_ONLY=unfinished, so that what it leaves unscored comes back for the CPU box
+  begin
+  q hanoi-steps --plan hanoi-steps --device cuda --jobs 2
+  glance 60
+  ;;
 rope-budget)  # carry [".whl"]: rope1 n×1 at 2,000 × 256, both seeds at once (session 34's last ~300 s)
   begin
   q rope-budget --plan rope-budget --device cuda --jobs 2
@@ -812,5 +819,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
 esac
