@@ -11,6 +11,8 @@ fall below float16's smallest subnormal (6e-8) or keep 1-3 bits (docs/decisions.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar, Literal
 
 import torch
@@ -36,6 +38,18 @@ class LSTMConfig(RNNConfig):
         None, description="initial forget-gate bias of every layer (b_ih's forget slice; b_hh's set to 0); "
         "None keeps torch's uniform init (forget gate ~0.5 at the start). 1.0 is Keras's unit_forget_bias "
         "(Gers et al. 2000; Jozefowicz et al. 2015): cells keep their memory from the first step")
+
+
+@contextmanager
+def _onednn_off() -> Iterator[None]:
+    """torch's oneDNN switch off, and back as it was. Not ``torch.backends.mkldnn.flags``, which also resets the
+    deterministic and TF32 flags for its block (and warns of TF32 on each call)."""
+    before = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = before
 
 
 class _RNNBackbone(Backbone):
@@ -71,7 +85,7 @@ class _RNNBackbone(Backbone):
         """``self.rnn(x, state)``, outside autocast in the weights' dtype (float32) unless the config asks for
         autocast; on CPU, off torch's oneDNN path where ``_cpu_onednn`` says no."""
         if x.device.type == "cpu" and not self._cpu_onednn(x):
-            with torch.backends.mkldnn.flags(enabled=False):
+            with _onednn_off():
                 return self._precise(x, state)
         return self._precise(x, state)
 
