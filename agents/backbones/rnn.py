@@ -131,10 +131,10 @@ class LSTM(_RNNBackbone):
     def init_state(self, batch_size: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
         return (self._zeros(batch_size, device), self._zeros(batch_size, device))
 
-    # One token's step on CPU skips torch's oneDNN LSTM: its one-step call of `small` is 2.3x slower than ATen's at
-    # batch 16, 5x at batch 1, and no faster up to batch 256, while over whole sequences (training) it is as fast or
-    # faster and stays (benchmarks/decode_step_cpu.py --compare-onednn; docs/decisions.md)
-    cpu_step_onednn: ClassVar[bool] = False
+    # One token's step on CPU skips torch's oneDNN LSTM: its one-step call of `small` takes 2.6x ATen's time at
+    # batch 16, 6.9x at batch 1 and 1.0-1.3x at 64-256, while over whole sequences (training) it is as fast or
+    # faster and stays (benchmarks/decode_step_cpu.py --compare-onednn, which sets this True; docs/decisions.md)
+    cpu_step_onednn: bool = False
 
     def _cpu_onednn(self, x: torch.Tensor) -> bool:
         """Not for one token's step (slower), nor under CPU autocast: oneDNN has no bfloat16 LSTM on CPUs
