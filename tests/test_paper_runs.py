@@ -275,7 +275,7 @@ def test_the_budget_probes_change_only_steps_batch_and_warmup_of_their_runs():
     same = lambda c: {k: v for k, v in c.items() if k not in fields}
     table = config("multiplication_nx1", "transformer")
     lr1e3 = next(r for r in paper_runs.plan(["pythia-lr"]) if r.variant == "2k-lr1e-3").train_config("cpu", Path("runs/x"))
-    for name, base, batches in (("small-budget", table, {256, 1024}), ("pythia-batch", lr1e3, {256})):
+    for name, base, batches in (("small-budget", table, {256, 1024}), ("pythia-batch", lr1e3, {256, 512})):
         runs = paper_runs.plan([name])
         cfgs = [r.train_config("cpu", Path("runs/x")) for r in runs]
         assert {(c["steps"], c["warmup_steps"]) for c in cfgs} == {(2000, 100)}

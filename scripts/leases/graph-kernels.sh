@@ -180,6 +180,7 @@
 #                 first, one at a time, in slices of 128 rows on an H100) beside plan small-budget (3.2M at the paper's
 #                 2,000 steps and batch 1,024 on n×1 and n×2, 256 on n×1; slices of 256 rows on an H100: batch 1,024
 #                 of n×2 held 24 GB of the CPU box's memory on its math attention path)
+#   next43      - the 113M n×1 at batch 512 (seed 0) beside next42 (Hanoi's Transformer at 3,000 steps)
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
 #   eval-memory RUN_ID [LENGTHS] - benchmarks/eval_memory.py on runs/paper/RUN_ID (64 rows a length; $OUT/eval_memory-RUN_ID.json)
 #   pause ID... - SIGTSTP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
@@ -769,6 +770,15 @@ next42)  # carry [".whl"]: plan hanoi-steps, Hanoi's Transformer at 3,000 steps 
   # H100 beside two runs in session 36, 521 s more to score 8 disks), both seeds at once: the next lease's work
   # whole; its last call with PACK_ONLY=unfinished, so that what it leaves unscored comes back for the CPU box
   begin
+  q hanoi-steps --plan hanoi-steps --device cuda --jobs 2
+  glance 60
+  ;;
+next43)  # carry [".whl"]: (session 38) the 113M n×1 at batch 512 (plan pythia-batch's next swept batch; batch 256
+  # lifted seed 0 to 10→20 (55%), the paper's 79%; ~470 s of an H100's training alone at 256, so ~940 s at 512, in
+  # slices of 128 rows on any GPU; its weights (~450 MB) cannot come back, so it scores on the machine) beside next42
+  # (Hanoi's Transformer at 3,000 steps, both seeds; small, so PACK_ONLY=unfinished brings back what is unscored)
+  begin
+  q pythia-b512 --plan pythia-batch --seeds 0 --device cuda --jobs 1 --micro-batch 128
   q hanoi-steps --plan hanoi-steps --device cuda --jobs 2
   glance 60
   ;;
