@@ -776,10 +776,11 @@ next42)  # carry [".whl"]: plan hanoi-steps, Hanoi's Transformer at 3,000 steps 
 next43)  # carry [".whl"]: (session 38) the 113M n×1 at batch 512 (plan pythia-batch's next swept batch; batch 256
   # lifted seed 0 to 10→20 (55%), the paper's 79%; ~470 s of an H100's training alone at 256, so ~940 s at 512, in
   # slices of 128 rows on any GPU; its weights (~450 MB) cannot come back, so it scores on the machine) beside next42
-  # (Hanoi's Transformer at 3,000 steps, both seeds; small, so PACK_ONLY=unfinished brings back what is unscored)
+  # (Hanoi's Transformer at 3,000 steps, seed 0 only, the one that stops at 7 disks: session 38's lease began with
+  # ~1,500 s left; small, so PACK_ONLY=unfinished brings back what is unscored)
   begin
   q pythia-b512 --plan pythia-batch --seeds 0 --device cuda --jobs 1 --micro-batch 128
-  q hanoi-steps --plan hanoi-steps --device cuda --jobs 2
+  q hanoi-steps --plan hanoi-steps --seeds 0 --device cuda --jobs 1
   glance 60
   ;;
 rope-budget)  # carry [".whl"]: rope1 n×1 at 2,000 × 256, both seeds at once (session 34's last ~300 s)
