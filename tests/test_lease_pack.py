@@ -1,6 +1,7 @@
 """scripts/leases/graph-kernels.sh pack: what a device call brings back through $OUT. Every call brings
 the board and logs; weights come back for every run, or with PACK_ONLY=unfinished only for runs a later
-machine must finish (training unfinished: the trainer state; scoring unfinished: a `.partial-` entry)."""
+machine must finish (training unfinished: the trainer state; scoring unfinished: a `.partial-` entry, or no
+entry yet)."""
 
 import json
 import os
@@ -50,8 +51,10 @@ def lease(tmp_path: Path) -> Path:
     _run(tmp_path, "scoring-s1", 100)
     _run(tmp_path, "training-s2", 50, state=True)
     _run(tmp_path, "resumable-done-s3", 100, state=True)
+    _run(tmp_path, "unscored-s4", 100)  # trained, its first length still playing: no entry yet
     board = tmp_path / "runs" / "paper" / "board"
     (board / "done-s0.json").write_text("[]")
+    (board / "resumable-done-s3.json").write_text("[]")
     (board / "scoring-s1.json.partial-gru-small-s1-interactive.json").write_text("[]")
     return tmp_path
 
@@ -64,12 +67,15 @@ def test_unfinished_brings_the_weights_a_later_machine_needs_and_no_others(lease
         # training unfinished: the trainer state, which holds the weights and the step to resume from
         "runs/paper/training-s2/config.json", "runs/paper/training-s2/trainer_state.pt",
         "runs/paper/training-s2/train_log.json",
+        # trained, scoring begun but no length written yet (session 38 lost such a run's weights)
+        "runs/paper/unscored-s4/config.json", "runs/paper/unscored-s4/model.safetensors",
+        "runs/paper/unscored-s4/train_log.json",
     }
 
 
 def test_by_default_every_runs_weights_come_back(lease):
     runs = {Path(n).parts[2] for n in _pack(lease, None)}
-    assert runs == {"done-s0", "scoring-s1", "training-s2", "resumable-done-s3"}
+    assert runs == {"done-s0", "scoring-s1", "training-s2", "resumable-done-s3", "unscored-s4"}
 
 
 def test_none_brings_the_board_and_no_weights(lease):

@@ -188,6 +188,8 @@
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
 #                 everything ended, then pack. Session 14's first call ran `after14` (~60 s) and then `wait 555`,
 #                 counted from its own start, into the 600 s limit: export CALL_T0 at the start of the call.
+#                 The pack takes ~15-30 s: keep T at least 30 s below the call's limit (session 38's last call,
+#                 limited to 248 s by the budget, ran `wait 235` and was cut off while packing)
 # Usage: export CALL_T0=$(date +%s); bash scripts/leases/graph-kernels.sh start; bash scripts/leases/graph-kernels.sh wait 560
 set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH=/tmp/site
@@ -236,7 +238,7 @@ pack() {  # $OUT brings back at most 8 files of <= 16 MiB, 64 MiB in all: the en
     2>/dev/null
   local small=() large=()
   # PACK_ONLY=GLOB (e.g. "hanoi-*"): only those runs' weights; PACK_ONLY=unfinished: only those of runs still
-  # training or scoring (a `.partial-` entry on the board), so that a lease's last call brings back what the CPU
+  # training or scoring (a `.partial-` entry on the board, or none yet), so that a lease's last call brings back what the CPU
   # box needs to finish them (session 37's repeats GRUs were closed at 100 gates: `none` left their weights)
   local glob=${PACK_ONLY:-*}; [ "$glob" = unfinished ] && glob='*'
   for d in runs/paper/$glob-s[0-9]; do
@@ -244,7 +246,9 @@ pack() {  # $OUT brings back at most 8 files of <= 16 MiB, 64 MiB in all: the en
     local trained=1
     [ -f "$d/trainer_state.pt" ] && python3 -c "import json, sys; c = json.load(open(sys.argv[1])); \
         sys.exit(c['step'] >= c['train_config']['steps'])" "$d/config.json" && trained=0
-    [ "${PACK_ONLY:-}" = unfinished ] && [ $trained = 1 ] \
+    # finished: trained, an entry on the board and no `.partial-` one (a run trained but not yet through its first
+    # length has no entry at all: session 38's repeats GRU seed 5 was left so, its weights lost)
+    [ "${PACK_ONLY:-}" = unfinished ] && [ $trained = 1 ] && [ -f "runs/paper/board/$(basename "$d").json" ] \
       && ! compgen -G "runs/paper/board/$(basename "$d")*.partial-*" > /dev/null && continue
     # finished weights an earlier call of this machine brought back: not again (session 17's second call packed
     # a finished run again and left the two runs trained since on the machine, over 64 MiB)
