@@ -183,6 +183,7 @@
 #   next43      - the 113M n×1 at batch 512 (seed 0) beside next42 (Hanoi's Transformer at 3,000 steps)
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
 #   eval-memory RUN_ID [LENGTHS] - benchmarks/eval_memory.py on runs/paper/RUN_ID (64 rows a length; $OUT/eval_memory-RUN_ID.json)
+#   stop TAG... - end the queue `q TAG` started and the runs it plays (not retried, nothing new started)
 #   pause ID... - SIGTSTP the runs' python processes (train or eval), e.g. to give the GPU to others; resume ID...: SIGCONT
 #   pack        - runs/paper's entries, logs and the trained weights into $OUT (<= 8 files of 16 MiB)
 #   wait T      - wait until T seconds after $CALL_T0 (epoch seconds; default: this script's start), or until
@@ -772,7 +773,8 @@ next41)  # carry [".whl"]: plan beyond's LSTM seed 0 (`small` at 10,000 digits: 
   ;;
 next42)  # carry [".whl"]: plan hanoi-steps, Hanoi's Transformer at 3,000 steps (its recipe's 1,600 took 484 s of an
   # H100 beside two runs in session 36, 521 s more to score 8 disks), both seeds at once: the next lease's work
-  # whole; its last call with PACK_ONLY=unfinished, so that what it leaves unscored comes back for the CPU box
+  # whole; its last call with PACK_ONLY=unfinished, so that what it leaves unscored comes back for the CPU box.
+  # Seed 0's entry (session 38, scored to 8 disks) is on the board, so this trains seed 1 only
   begin
   q hanoi-steps --plan hanoi-steps --device cuda --jobs 2
   glance 60
@@ -828,11 +830,26 @@ pause|resume)  # pause RUN_ID...: SIGTSTP the run's python processes (its GPU me
       && echo "$sig: $id" || echo "no process of $id"
   done
   ;;
+stop)  # stop TAG...: end the queue `q TAG` started and the runs it is playing (train, then eval), so that it neither
+  # retries them nor starts another; their logs, checkpoints and `.partial-` entries stay. Session 38 typed `pkill -f
+  # 'tag pythia-b512-'` inline, and the pattern matched, and killed, the device call's own command line; here every
+  # pattern is anchored at the python executable, and each run is found as a child of its queue
+  shift
+  for tag in "$@"; do
+    queues=$(pgrep -f "^[^ ]*python[0-9.]* scripts/paper_runs\.py .*--tag $tag-( |\$)") || { echo "no queue $tag"; continue; }
+    for queue in $queues; do
+      shells=$(pgrep -P "$queue")  # one `bash -c "train && eval"` per run playing
+      kill "$queue"  # first, so that it does not retry a run it sees fail
+      for sh in $shells; do pkill -P "$sh"; kill "$sh" 2> /dev/null; done
+      echo "stopped queue $tag (pid $queue) and its $(echo $shells | wc -w) run(s)"
+    done
+  done
+  ;;
 wait)
   until=$(( ${2:-500} - $(date +%s) + ${CALL_T0:-$(date +%s)} ))  # in this script's own SECONDS
   # anchored at the program, so that a device call's own command line (which may name a run) never matches
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | next43 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | stop TAG... | wait SECONDS"; exit 2 ;;
 esac
