@@ -180,6 +180,7 @@
 #                 first, one at a time, in slices of 128 rows on an H100) beside plan small-budget (3.2M at the paper's
 #                 2,000 steps and batch 1,024 on n×1 and n×2, 256 on n×1; slices of 256 rows on an H100: batch 1,024
 #                 of n×2 held 24 GB of the CPU box's memory on its math attention path)
+#   next44      - the 113M n×1 at batch 512 (seed 0) alone (~940 s of an H100's training)
 #   next43      - the 113M n×1 at batch 512 (seed 0) beside next42 (Hanoi's Transformer at 3,000 steps)
 #   next30      - the rest of plan pythia-paper, two runs at once (n×1 seed 0 took 757 s of training beside next28)
 #   eval-memory RUN_ID [LENGTHS] - benchmarks/eval_memory.py on runs/paper/RUN_ID (64 rows a length; $OUT/eval_memory-RUN_ID.json)
@@ -789,6 +790,15 @@ next43)  # carry [".whl"]: (session 38) the 113M n×1 at batch 512 (plan pythia-
   q hanoi-steps --plan hanoi-steps --seeds 0 --device cuda --jobs 1
   glance 60
   ;;
+next44)  # carry [".whl"]: the 113M n×1 at batch 512, seed 0, alone (session 38's, beside Hanoi's Transformer, took ~93 s
+  # per 100 steps, twice the ~47 s that batch 256's ~23.5 s alone predicts: ~940 s of an H100's training alone, ~100 s
+  # of scoring to 20-50 digits;
+  # its weights cannot come back, so it must end on the machine: start it first). When it scores, `next42` can
+  # follow on the same machine (Hanoi's Transformer seed 1 at 3,000 steps)
+  begin
+  q pythia-b512 --plan pythia-batch --seeds 0 --device cuda --jobs 1 --micro-batch 128
+  glance 60
+  ;;
 rope-budget)  # carry [".whl"]: rope1 n×1 at 2,000 × 256, both seeds at once (session 34's last ~300 s)
   begin
   q rope-budget --plan rope-budget --device cuda --jobs 2
@@ -851,5 +861,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | next43 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | stop TAG... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | next43 | next44 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | stop TAG... | wait SECONDS"; exit 2 ;;
 esac
