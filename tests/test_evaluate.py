@@ -305,3 +305,20 @@ def test_out_of_gpu_memory_plays_the_batch_again_in_halves_with_the_same_results
     with pytest.raises(torch.OutOfMemoryError), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         evaluate(Hopeless(), "addition", [2], 4, batch_size=4, meta=META, progress=False)
+
+
+def test_off_a_terminal_progress_is_a_line_per_batch_and_per_length(capsys):
+    """A background evaluation's log shows where it is and what each length scored (session 38's CPU
+    evaluation wrote nothing for minutes: rich draws no bar off a terminal)."""
+    evaluate(Fumbler(), "addition", [2, 3], 8, meta=META, batch_size=4)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(": ", 1)[1].split(",")[0] for line in lines] == [
+        "length 2", "length 2", "length 2: 25% exact (2/8)", "length 3", "length 3", "length 3: 25% exact (2/8)"]
+    assert lines[1].split(", ")[1] == "8/16 episodes" and lines[4].split(", ")[1] == "16/16 episodes"
+    evaluate(Fumbler(), "addition", [2, 3], 8, meta=META, batch_size=16, together=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("eval oracle on addition: lengths [2, 3], 16/16 episodes, ")
+    assert [line.split(",")[0] for line in lines[1:]] == [
+        "eval oracle on addition: length 2: 25% exact (2/8)", "eval oracle on addition: length 3: 25% exact (2/8)"]
+    evaluate(Fumbler(), "addition", [2], 8, meta=META, progress=False)
+    assert capsys.readouterr().out == ""

@@ -11,6 +11,9 @@ call with the same settings resumes: lengths already in the file are not run aga
 written with other settings (task, regime, episodes, seed, step limit, agent or its training)
 is refused rather than mixed.
 
+Progress: a live bar on a terminal; elsewhere (a log file, a background job) a plain line per batch of
+episodes played and per length scored, as training prints its steps.
+
 Out of GPU memory, a batch is played again in halves, and the evaluation goes on at the smaller
 batch (with a warning): a rollout's results do not depend on how its episodes are batched.
 """
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from toolenv import clock
@@ -201,10 +205,27 @@ def evaluate(
 
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[info]}"), TimeElapsedColumn()]
-    with Progress(*columns, disable=not progress) as bar:
-        job = bar.add_task(f"eval {agent_info.name} on {task.name}", total=len(todo) * episodes, info="")
+    console = Console()
+    plain = progress and not console.is_terminal  # a log file: lines, not a bar redrawn (session 38 saw none)
+    title = f"eval {agent_info.name} on {task.name}"
+    with Progress(*columns, disable=not progress or plain, console=console) as bar:
+        job = bar.add_task(title, total=len(todo) * episodes, info="")
         per_batch = max(1, batch_size // episodes) if together else 1
         batches = _Batches(batch_size)
+        t_start, played, planned = clock.now(), 0, len(todo) * episodes
+
+        def advance(k: int, info: str) -> None:
+            nonlocal played
+            played += k
+            bar.update(job, advance=k, info=info)
+            if plain:
+                print(f"{title}: {info}, {played}/{planned} episodes, {clock.now() - t_start:.0f} s", flush=True)
+
+        def scored(n: int, results: list[EpisodeResult]) -> None:
+            if plain:
+                r = done[n]
+                print(f"{title}: length {n}: {r.exact_accuracy:.0%} exact ({sum(e.correct for e in results)}/"
+                      f"{len(results)}), {r.tokens_per_s:,.0f} tok/s, {r.seconds:.0f} s", flush=True)
 
         def play(problems: list) -> list[EpisodeResult]:
             return rollout(policy, task, problems, regime, max_steps=max_steps, cuda_graphs=cuda_graphs)
@@ -213,23 +234,24 @@ def evaluate(
             group, todo = todo[:per_batch], todo[per_batch:]
             t0 = clock.now()
             problems = [task.problem("test", n, i, seed) for n in group for i in range(episodes)]
-            results = batches.play(problems, play,
-                                   lambda k, group=group: bar.update(job, advance=k, info=f"lengths {group}"))
+            results = batches.play(problems, play, lambda k, group=group: advance(k, f"lengths {group}"))
             seconds = clock.now() - t0
             total = sum(r.context_tokens for r in results) or 1
             for k, n in enumerate(group):
                 mine = results[k * episodes:(k + 1) * episodes]
                 done[n] = length_result(n, mine, seconds * sum(r.context_tokens for r in mine) / total)
+                scored(n, mine)
             measured_here = True
             if out is not None:
                 save()
         for n in todo:
             t0 = clock.now()
             problems = [task.problem("test", n, i, seed) for i in range(episodes)]
-            results = batches.play(problems, play, lambda k, n=n: bar.update(job, advance=k, info=f"length {n}"))
+            results = batches.play(problems, play, lambda k, n=n: advance(k, f"length {n}"))
             done[n] = length_result(n, results, clock.now() - t0)
             measured_here = True
             bar.update(job, info=f"length {n}: {done[n].exact_accuracy:.0%}")
+            scored(n, results)
             if out is not None:
                 save()
             if stop_at_zero and done[n].exact_accuracy == 0:
