@@ -209,10 +209,10 @@ def evaluate(
     plain = progress and not console.is_terminal  # a log file: lines, not a bar redrawn (session 38 saw none)
     title = f"eval {agent_info.name} on {task.name}"
     with Progress(*columns, disable=not progress or plain, console=console) as bar:
-        job = bar.add_task(title, total=len(todo) * episodes, info="")
         per_batch = max(1, batch_size // episodes) if together else 1
         batches = _Batches(batch_size)
         t_start, played, planned = clock.now(), 0, len(todo) * episodes
+        job = bar.add_task(title, total=planned, info="")
 
         def advance(k: int, info: str) -> None:
             nonlocal played

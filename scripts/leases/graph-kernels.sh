@@ -792,9 +792,8 @@ next43)  # carry [".whl"]: (session 38) the 113M n×1 at batch 512 (plan pythia-
   ;;
 next44)  # carry [".whl"]: the 113M n×1 at batch 512, seed 0, alone (session 38's, beside Hanoi's Transformer, took ~93 s
   # per 100 steps, twice the ~47 s that batch 256's ~23.5 s alone predicts: ~940 s of an H100's training alone, ~100 s
-  # of scoring to 20-50 digits;
-  # its weights cannot come back, so it must end on the machine: start it first). When it scores, `next42` can
-  # follow on the same machine (Hanoi's Transformer seed 1 at 3,000 steps)
+  # of scoring to 20-50 digits; its weights cannot come back, so it must end on the machine: start it first). When
+  # it scores, `next42` can follow on the same machine (Hanoi's Transformer seed 1 at 3,000 steps)
   begin
   q pythia-b512 --plan pythia-batch --seeds 0 --device cuda --jobs 1 --micro-batch 128
   glance 60
