@@ -221,11 +221,11 @@ def evaluate(
             if plain:
                 print(f"{title}: {info}, {played}/{planned} episodes, {clock.now() - t_start:.0f} s", flush=True)
 
-        def scored(n: int, results: list[EpisodeResult]) -> None:
+        def scored(n: int) -> None:
             if plain:
                 r = done[n]
-                print(f"{title}: length {n}: {r.exact_accuracy:.0%} exact ({sum(e.correct for e in results)}/"
-                      f"{len(results)}), {r.tokens_per_s:,.0f} tok/s, {r.seconds:.0f} s", flush=True)
+                print(f"{title}: length {n}: {r.exact_accuracy:.0%} exact ({len(r.solved)}/{r.episodes}), "
+                      f"{r.tokens_per_s:,.0f} tok/s, {r.seconds:.0f} s", flush=True)
 
         def play(problems: list) -> list[EpisodeResult]:
             return rollout(policy, task, problems, regime, max_steps=max_steps, cuda_graphs=cuda_graphs)
@@ -240,7 +240,7 @@ def evaluate(
             for k, n in enumerate(group):
                 mine = results[k * episodes:(k + 1) * episodes]
                 done[n] = length_result(n, mine, seconds * sum(r.context_tokens for r in mine) / total)
-                scored(n, mine)
+                scored(n)
             measured_here = True
             if out is not None:
                 save()
@@ -251,7 +251,7 @@ def evaluate(
             done[n] = length_result(n, results, clock.now() - t0)
             measured_here = True
             bar.update(job, info=f"length {n}: {done[n].exact_accuracy:.0%}")
-            scored(n, results)
+            scored(n)
             if out is not None:
                 save()
             if stop_at_zero and done[n].exact_accuracy == 0:
