@@ -798,6 +798,16 @@ next44)  # carry [".whl"]: the 113M n×1 at batch 512, seed 0, alone (session 38
   q pythia-b512 --plan pythia-batch --seeds 0 --device cuda --jobs 1 --micro-batch 128
   glance 60
   ;;
+next45)  # carry [".whl"]: (session 39) next44's 113M n×1 at batch 512, seed 0, in slices of 256 rows (~42 GiB, from
+  # 21.9 GiB at 128: fewer, larger passes a step), beside next42's Hanoi Transformer seed 1 at 3,000 steps (14.1 GiB).
+  # The 113M's weights cannot come back, so it must end on the machine: when its step rate says it would not, Hanoi
+  # is paused (`pause hanoi-transformer-3k-s1`) and resumed once the 113M is scored; PACK_ONLY=unfinished brings
+  # Hanoi back, trained or not, for the CPU box or a later lease
+  begin
+  q pythia-b512 --plan pythia-batch --seeds 0 --device cuda --jobs 1 --micro-batch 256
+  q hanoi-steps --plan hanoi-steps --seeds 1 --device cuda --jobs 1
+  glance 60
+  ;;
 rope-budget)  # carry [".whl"]: rope1 n×1 at 2,000 × 256, both seeds at once (session 34's last ~300 s)
   begin
   q rope-budget --plan rope-budget --device cuda --jobs 2
@@ -860,5 +870,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | next43 | next44 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | stop TAG... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | next43 | next44 | next45 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | stop TAG... | wait SECONDS"; exit 2 ;;
 esac
