@@ -808,6 +808,18 @@ next45)  # carry [".whl"]: (session 39) next44's 113M n×1 at batch 512, seed 0,
   q hanoi-steps --plan hanoi-steps --seeds 1 --device cuda --jobs 1
   glance 60
   ;;
+next46)  # carry [".whl"]: (session 39, its lease begun with ~1,440 s left after failed starts: too few for next45's
+  # 113M, ~1,000 s of training alone that must end on the machine) next42's Hanoi Transformer seed 1 at 3,000 steps
+  # beside the repeats GRU's seeds 3-5 trained again (session 37's were scored to 100 gates, their weights left on
+  # its machine; ~560 s of an H200's training three at once, ~260 s of scoring to 1,000 gates). Their old entries
+  # are left out of the board so that they train and score every length. All small: PACK_ONLY=unfinished brings
+  # back whatever is unscored for the CPU box
+  begin
+  rm -f runs/paper/board/logical_graph_value_lookup_repeats-gru-s[345].json
+  q hanoi-steps --plan hanoi-steps --seeds 1 --device cuda --jobs 1
+  q_fp32 repeats-seeds --plan repeats-seeds --seeds 3,4,5 --device cuda --jobs 3
+  glance 60
+  ;;
 rope-budget)  # carry [".whl"]: rope1 n×1 at 2,000 × 256, both seeds at once (session 34's last ~300 s)
   begin
   q rope-budget --plan rope-budget --device cuda --jobs 2
@@ -870,5 +882,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | next43 | next44 | next45 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | stop TAG... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | next43 | next44 | next45 | next46 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | stop TAG... | wait SECONDS"; exit 2 ;;
 esac
