@@ -28,20 +28,21 @@ def _run(tmp_path: Path, name: str, step: int, state: bool = False) -> None:
         (d / "trainer_state.pt").write_bytes(b"s")
 
 
-def _pack(tmp_path: Path, pack_only: str | None) -> set[str]:
+def _pack(tmp_path: Path, pack_only: str | None, **limits: str) -> set[str]:
+    """The files of every run whose weights came back (small models' archive and large ones' own)."""
     out = tmp_path / "out"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PACK_ONLY"} | {"OUT": str(out)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PACK_")} | {"OUT": str(out)} | limits
     if pack_only:
         env["PACK_ONLY"] = pack_only
     subprocess.run(["bash", str(SCRIPT), "pack"], cwd=tmp_path, env=env, capture_output=True, check=True)
     assert (out / "paper.tgz").exists()
-    weights = out / "ckpt-small-models.tgz"
-    if not weights.exists():
-        return set()
-    with tarfile.open(weights) as t:
-        return set(t.getnames())
+    names = set()
+    for archive in out.glob("ckpt-*.tgz"):
+        with tarfile.open(archive) as t:
+            names |= set(t.getnames())
+    return names
 
 
 @pytest.fixture
@@ -80,3 +81,22 @@ def test_by_default_every_runs_weights_come_back(lease):
 
 def test_none_brings_the_board_and_no_weights(lease):
     assert _pack(lease, "none") == set()
+
+
+def test_one_run_named_whole_brings_its_weights(lease):
+    assert {Path(n).parts[2] for n in _pack(lease, "scoring-s1")} == {"scoring-s1"}
+
+
+def test_under_the_size_limit_a_trained_runs_weights_come_before_a_trainer_state(tmp_path):
+    # session 39: a Transformer's 35 MB trainer state (its name sorted first) filled the 64 MiB and a trained GRU,
+    # which the CPU box could have scored, stayed on the machine
+    (tmp_path / "runs" / "paper" / "board").mkdir(parents=True)
+    _run(tmp_path, "a-training-s0", 50, state=True)
+    _run(tmp_path, "b-trained-s1", 100)
+    for name, file in (("a-training-s0", "trainer_state.pt"), ("a-training-s0", "model.safetensors"),
+                       ("b-trained-s1", "model.safetensors")):
+        (tmp_path / "runs" / "paper" / name / file).write_bytes(os.urandom(2_100_000))  # large: packed alone
+    room_for_one = {"PACK_MAX_BYTES": "3000000"}
+    assert {Path(n).parts[2] for n in _pack(tmp_path, "unfinished", **room_for_one)} == {"b-trained-s1"}
+    # the next call brings the trainer state, and not the trained run again
+    assert {Path(n).parts[2] for n in _pack(tmp_path, "unfinished")} == {"a-training-s0"}

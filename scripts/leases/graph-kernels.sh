@@ -238,12 +238,16 @@ pack() {  # $OUT brings back at most 8 files of <= 16 MiB, 64 MiB in all: the en
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
   tar czf "$OUT/paper.tgz" runs/paper/board runs/paper/*.log runs/paper/*.json runs/paper/ddp/ddp_check.json \
     2>/dev/null
-  local small=() large=()
+  local small=() large=() states=()
+  # what $OUT brings back (the device's limits; smaller in tests)
+  local max_files=${PACK_MAX_FILES:-8} max_bytes=${PACK_MAX_BYTES:-64000000}
   # PACK_ONLY=GLOB (e.g. "hanoi-*"): only those runs' weights; PACK_ONLY=unfinished: only those of runs still
   # training or scoring (a `.partial-` entry on the board, or none yet), so that a lease's last call brings back what the CPU
   # box needs to finish them (session 37's repeats GRUs were closed at 100 gates: `none` left their weights)
+  # A GLOB names runs without their seed's `-sN`, or one run whole (session 39's PACK_ONLY='…-gru-s5' matched nothing)
   local glob=${PACK_ONLY:-*}; [ "$glob" = unfinished ] && glob='*'
-  for d in runs/paper/$glob-s[0-9]; do
+  local dirs=(runs/paper/$glob-s[0-9]); [[ $glob == *-s[0-9] ]] && dirs=(runs/paper/$glob)
+  for d in "${dirs[@]}"; do
     [ -f "$d/model.safetensors" ] || continue
     local trained=1
     [ -f "$d/trainer_state.pt" ] && python3 -c "import json, sys; c = json.load(open(sys.argv[1])); \
@@ -261,24 +265,27 @@ pack() {  # $OUT brings back at most 8 files of <= 16 MiB, 64 MiB in all: the en
     # (session 8 lost it); the weights file is left out then, the state holds the weights
     [ $trained = 0 ] && files=("$d/config.json" "$d/trainer_state.pt" "$d/train_log.json")
     if [ "$(stat -c %s "$d/model.safetensors")" -lt 2000000 ]; then small+=("${files[@]}")
-    else large+=("$(basename "$d"):${files[*]}"); fi  # an LSTM `small` is ~15 MB, with its optimizer ~45 MB
+    elif [ $trained = 1 ]; then large+=("$(basename "$d"):${files[*]}")  # an LSTM `small` is ~15 MB,
+    else states+=("$(basename "$d"):${files[*]}"); fi  # with its optimizer ~45 MB
   done
   [ ${#small[@]} -gt 0 ] && tar czf "$OUT/ckpt-small-models.tgz" "${small[@]}"
   local entry name tmp=/tmp/pack.$$ left=()
-  for entry in "${large[@]}"; do
+  # trained runs' weights first: a CPU box can score those, a trainer state needs another lease to train on.
+  # Session 39 packed Hanoi's 35 MB trainer state first (its name sorts first) and left a trained GRU behind
+  for entry in "${large[@]}" "${states[@]}"; do
     name=${entry%%:*}; rm -rf "$tmp"; mkdir -p "$tmp"
     # shellcheck disable=SC2086  # the files' paths hold no spaces
     tar czf "$tmp/ckpt-$name.tgz" ${entry#*:}
     if [ "$(stat -c %s "$tmp/ckpt-$name.tgz")" -gt 16000000 ]; then
       split -b 15M "$tmp/ckpt-$name.tgz" "$tmp/ckpt-$name.tgz.part-" && rm "$tmp/ckpt-$name.tgz"
     fi
-    if [ $(( $(find "$OUT" -type f | wc -l) + $(ls "$tmp" | wc -l) )) -le 8 ] \
-        && [ $(( $(du -cb "$OUT" "$tmp" | tail -n 1 | cut -f 1) )) -le 64000000 ]; then
+    if [ $(( $(find "$OUT" -type f | wc -l) + $(ls "$tmp" | wc -l) )) -le "$max_files" ] \
+        && [ $(( $(du -cb "$OUT" "$tmp" | tail -n 1 | cut -f 1) )) -le "$max_bytes" ]; then
       mv "$tmp"/* "$OUT"/ && touch "runs/paper/$name/.packed"
     else left+=("$name"); fi
   done
   rm -rf "$tmp"
-  [ ${#left[@]} -gt 0 ] && echo "weights left on the machine (over 8 files or 64 MiB): ${left[*]}"
+  [ ${#left[@]} -gt 0 ] && echo "weights left on the machine (over $max_files files or $max_bytes bytes): ${left[*]}"
   ls -la "$OUT"
 }
 
