@@ -146,16 +146,20 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
     data = TrajectoryBatches([(t.name, t.weight, t.max_length) for t in cfg.tasks], cfg.regime, cfg.batch_size, cfg.seed)
     state_path = out / STATE_FILE
     step, history, tokens_seen, wall = 0, [], 0, 0.0
+    trained_on = str(device)  # the checkpoints' `device`: where the run trained, each device from the step it began
     if state_path.exists():
         saved = read_info(out)
-        if saved.train_config != cfg.model_dump():
-            raise CheckpointError(f"{out}: holds a run with another configuration; use a new out_dir to start afresh")
+        changed = recipe_changes(saved.train_config or {}, cfg.model_dump())
+        if changed:
+            raise CheckpointError(f"{out}: holds a run with another configuration ({'; '.join(changed)}); "
+                                  "use a new out_dir to start afresh")
         state = torch.load(state_path, map_location="cpu", weights_only=False)
         backbone.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])
         step, history, tokens_seen, wall = state["step"], state["history"], state["tokens"], state["wall_time_s"]
+        trained_on = resumed_on(saved.device, str(device), step)
         if step >= cfg.steps:
             return _result(cfg, backbone, step, wall, tokens_seen, history, device)
 
@@ -164,7 +168,7 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
             return
         info = CheckpointInfo(backbone=cfg.backbone, backbone_config=backbone.config.model_dump(), size=cfg.size,
                               train_config=cfg.model_dump(), step=step, params=backbone.num_parameters(),
-                              wall_time_s=wall, device=str(device))
+                              wall_time_s=wall, device=trained_on)
         save_checkpoint(out, backbone, info)
         state = {"model": backbone.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                  "rng": torch.get_rng_state(), "step": step, "history": history, "tokens": tokens_seen,
@@ -240,6 +244,27 @@ def train(cfg: TrainConfig, progress: bool = True, stop_after: int | None = None
         checkpoint()  # interrupted on purpose: leave a resumable state
     ddp.barrier()  # rank 0's last checkpoint is complete when any process returns
     return _result(cfg, backbone, step, wall, tokens_seen, history, device)
+
+
+# where a run trains and where it is written, not what it learns: a run may resume on another device or from a
+# moved folder (a lease's trainer state finished on a CPU box). Across devices the arithmetic differs (bf16
+# autocast on CUDA, float32 on the CPU), so the checkpoint's `device` names each one and the step it began
+PLACEMENT = ("device", "out_dir")
+
+
+def recipe_changes(saved: dict, current: dict) -> list[str]:
+    """The fields, other than PLACEMENT, in which two training configurations differ, as
+    ``field: saved -> current``; empty when the current one may resume the saved run."""
+    return [f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in sorted(set(saved) | set(current))
+            if k not in PLACEMENT and saved.get(k) != current.get(k)]
+
+
+def resumed_on(saved: str | None, device: str, step: int) -> str:
+    """The checkpoint's `device` after resuming at ``step`` on ``device``: unchanged on the same device,
+    else ``'<saved>, then <device> from step <step>'``."""
+    if not saved or saved.rsplit(", then ", 1)[-1].split(" from step ")[0] == device:
+        return saved or device
+    return f"{saved}, then {device} from step {step}"
 
 
 def micro_slices(mask: torch.Tensor, micro_batch: int | None) -> list[tuple[slice, int]]:

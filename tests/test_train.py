@@ -9,7 +9,7 @@ from pydantic import ValidationError
 import toolenv
 from agents.checkpoint import CheckpointError, load_agent, load_backbone
 from agents.data import TrajectoryBatches
-from agents.train import TrainConfig, micro_slices, train
+from agents.train import TrainConfig, micro_slices, resumed_on, train
 from toolenv.rollout import rollout
 
 
@@ -47,10 +47,37 @@ def test_the_log_records_each_steps_gradient_norm_before_clipping(tmp_path):
     assert all(1e-4 < h["grad_norm"] < float("inf") for h in logs[1e-4])
 
 
-def test_resume_refuses_another_configuration(tmp_path):
+def test_resume_refuses_another_configuration_and_names_what_differs(tmp_path):
     train(_tiny(tmp_path, steps=2), progress=False)
-    with pytest.raises(CheckpointError, match="another configuration"):
+    with pytest.raises(CheckpointError, match=r"another configuration \(lr: 0\.003 -> 0\.0001\)"):
         train(_tiny(tmp_path, steps=2, lr=1e-4), progress=False)
+
+
+def test_a_lease_trainer_state_resumes_on_the_cpu_from_a_moved_folder(tmp_path):
+    # a GPU lease's unfinished run comes back as config.json + trainer_state.pt, unpacked elsewhere; its
+    # configuration names the lease's device and folder, which are where it trained, not what it learns
+    full = train(_tiny(tmp_path, "full"), progress=False)
+    train(_tiny(tmp_path, "lease", device="cpu"), progress=False, stop_after=3)
+    info_path = tmp_path / "lease" / "config.json"
+    info = json.loads(info_path.read_text())
+    info["device"], info["train_config"]["device"] = "cuda:0", "cuda"
+    info_path.write_text(json.dumps(info))
+    (tmp_path / "lease").rename(tmp_path / "box")
+    resumed = train(_tiny(tmp_path, "box", device="cpu"), progress=False)
+    assert resumed.step == 6
+    a, _ = load_backbone(tmp_path / "full")
+    b, info = load_backbone(tmp_path / "box")
+    assert all(torch.equal(v, b.state_dict()[k]) for k, v in a.state_dict().items())  # here both ran on the CPU
+    assert info.device == "cuda:0, then cpu from step 3"
+    assert full.device == "cpu" and info.train_config["device"] == "cpu"
+
+
+@pytest.mark.parametrize(("saved", "device", "step", "recorded"), [
+    (None, "cpu", 0, "cpu"), ("cpu", "cpu", 5, "cpu"), ("cuda:0", "cpu", 5, "cuda:0, then cpu from step 5"),
+    ("cuda:0, then cpu from step 5", "cpu", 7, "cuda:0, then cpu from step 5"),
+    ("cuda:0, then cpu from step 5", "cuda:0", 7, "cuda:0, then cpu from step 5, then cuda:0 from step 7")])
+def test_the_device_record_names_each_device_once_from_the_step_it_began(saved, device, step, recorded):
+    assert resumed_on(saved, device, step) == recorded
 
 
 def test_batches_are_deterministic_masked_and_bucketed():
