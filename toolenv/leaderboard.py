@@ -56,7 +56,8 @@ class TrainingInfo(_Model):
     tasks: list[dict[str, Any]] = Field(default_factory=list, description="the task mixture (name, max_length, weight)")
     lr: float | None = Field(default=None, description="peak learning rate")
     wall_time_s: float | None = Field(default=None, ge=0, description="training wall time, seconds")
-    device: str | None = Field(default=None, description="where it trained, e.g. 'cpu', 'cuda'")
+    device: str | None = Field(default=None, description="where it trained, e.g. 'cpu', 'cuda:0', or "
+                               "'cuda:0, then cpu from step 2500' for a run resumed on another device")
 
 
 class EvalSettings(_Model):
