@@ -815,7 +815,7 @@ next45)  # carry [".whl"]: (session 39) next44's 113M n×1 at batch 512, seed 0,
   q hanoi-steps --plan hanoi-steps --seeds 1 --device cuda --jobs 1
   glance 60
   ;;
-next46)  # carry [".whl"]: (session 39, its lease begun with ~1,440 s left after failed starts: too few for next45's
+next46)  # carry [".whl"]: (session 39, its lease begun with 1,349 s left after four failed starts: too few for next45's
   # 113M, ~1,000 s of training alone that must end on the machine) next42's Hanoi Transformer seed 1 at 3,000 steps
   # beside the repeats GRU's seeds 3-5 trained again (session 37's were scored to 100 gates, their weights left on
   # its machine; ~560 s of an H200's training three at once, ~260 s of scoring to 1,000 gates). Their old entries
