@@ -306,6 +306,18 @@ def test_the_ct_steps_plan_is_each_code_tracing_run_at_twice_the_steps():
         assert {k: v for k, v in cfg.items() if k != "steps"} == {k: v for k, v in table.items() if k != "steps"}
 
 
+def test_the_sort_steps_plan_is_each_fixed_memory_sorting_run_at_four_times_the_steps():
+    runs = paper_runs.plan(["sort-steps"])
+    assert [r.id for r in runs][:2] == [f"sorting-mamba2-4k-s{s}" for s in (0, 1)]  # no kernel build, first
+    assert {(r.backbone, r.seed) for r in runs} == {(a, s) for a in paper_runs.ARCHS if a != "transformer" for s in (0, 1)}
+    for run in runs:
+        table = paper_runs.Run("sorting", run.backbone, run.seed).train_config("cpu", Path("runs/x"))
+        cfg = run.train_config("cpu", Path("runs/x"))
+        assert (table["steps"], cfg["steps"]) == (1000, 4000)
+        assert {k: v for k, v in cfg.items() if k != "steps"} == {k: v for k, v in table.items() if k != "steps"}
+        assert run.lengths == [10, 20, 50, 100, 200, 500, 1000]
+
+
 def test_the_beyond_plan_scores_the_tables_addition_runs_at_10000_digits_into_entries_of_their_own():
     runs = paper_runs.plan(["beyond"])
     assert {(r.backbone, r.seed) for r in runs} == {(a, s) for a in ("mamba", "mamba2", "lstm", "gru") for s in (0, 1)}

@@ -822,6 +822,14 @@ next47)  # carry [".whl"]: (session 40, its lease begun with ~1,500 s after two 
   q pythia-b512 --plan pythia-batch --seeds 0 --device cuda --jobs 1 --micro-batch 256
   glance 60
   ;;
+next48)  # carry [".whl"]: (session 40, ~800 s left after ten failed starts: too few for next47's 113M or next42's
+  # Hanoi, ~750 s of training alone) plan sort-steps' Mamba-2 `tiny`, both seeds: sorting at 4,000 steps (the recipe's
+  # 1,000 took 52-163 s of an H200; ~4.4 s a step on one CPU core). Tiny weights: PACK_ONLY=unfinished brings back
+  # whatever is unscored for the CPU box
+  begin
+  q sort-steps --plan sort-steps --backbones mamba2 --device cuda --jobs 2
+  glance 45
+  ;;
 next46)  # carry [".whl"]: (session 39, its lease begun with 1,349 s left after four failed starts: too few for next45's
   # 113M, ~1,000 s of training alone that must end on the machine) next42's Hanoi Transformer seed 1 at 3,000 steps
   # beside the repeats GRU's seeds 3-5 trained again (session 37's were scored to 100 gates, their weights left on
@@ -896,5 +904,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | next43 | next44 | next45 | next46 | next47 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | stop TAG... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | next43 | next44 | next45 | next46 | next47 | next48 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | stop TAG... | wait SECONDS"; exit 2 ;;
 esac
