@@ -830,6 +830,13 @@ next48)  # carry [".whl"]: (session 40, ~800 s left after ten failed starts: too
   q sort-steps --plan sort-steps --backbones mamba2 --device cuda --jobs 2
   glance 45
   ;;
+next49)  # carry [".whl"]: plan sort-steps' GRU and LSTM `small`, both seeds, four at once (the recipe's 1,000 × 32 took
+  # 146-150 s of an H200 shared by seven runs in session 10: ~600-1,000 s at 4,000 steps). Mamba-1 `tiny` (the
+  # plan's last two runs) needs the compiled kernel: build_then, or ~3 s a step on one CPU core
+  begin
+  q sort-steps-rnn --plan sort-steps --backbones gru,lstm --device cuda --jobs 4
+  glance 60
+  ;;
 next46)  # carry [".whl"]: (session 39, its lease begun with 1,349 s left after four failed starts: too few for next45's
   # 113M, ~1,000 s of training alone that must end on the machine) next42's Hanoi Transformer seed 1 at 3,000 steps
   # beside the repeats GRU's seeds 3-5 trained again (session 37's were scored to 100 gates, their weights left on
@@ -904,5 +911,5 @@ wait)
   while [ $SECONDS -lt "$until" ] && pgrep -f "^[^ ]*python[0-9.]* (scripts/paper_runs\.py|-m toolenv\.cli eval)|^bash [^ ]*graph-kernels\.sh after-build" > /dev/null; do sleep 10; done
   pack
   ;;
-*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | next43 | next44 | next45 | next46 | next47 | next48 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | stop TAG... | wait SECONDS"; exit 2 ;;
+*) echo "usage: $0 start | table | hanoi-graph | session6 | next | session7 | after7 | session8 | after8 | after9 | after10 | after11 | after11b | after12 | after12b | after13 | after14 | after15 | after16 | after16b | after17 | after17b | next18 | next19 | after19 | next20 | next21 | next22 | fp32 | fp32-seed1 | precision | next23 | next24 | next25 | next26 | runs-gru-s2 | next27 | next28 | next29 | next30 | next32 | next33 | next34 | next35 | next36 | next37 | next38 | next40 | next41 | next42 | next43 | next44 | next45 | next46 | next47 | next48 | next49 | rope-budget | eval-memory RUN_ID [LENGTHS] | later | kernel-tests | throughput | pack | pause RUN_ID... | resume RUN_ID... | stop TAG... | wait SECONDS"; exit 2 ;;
 esac
