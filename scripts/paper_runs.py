@@ -218,8 +218,8 @@ def plan(names: list[str]) -> list[Run]:
             # the RNNs and the Transformer on an H100 (the RNNs take ~6 s a step on one core)
             runs += [Run("code_tracing", a, s, lengths=TASKS["code_tracing"]["lengths"], plan=name, variant="4k")
                      for a in ["mamba2"] + [a for a in ARCHS if a != "mamba2"] for s in (0, 1)]
-        elif name == "sort-steps":  # sorting at 4x its 1,000 steps, as ct-steps lifted code tracing: every fixed-memory
-            # run is exact at 10 but only Mamba-1 seed 0 past 200 elements; Mamba-2 first (Triton kernels, no build;
+        elif name == "sort-steps":  # sorting at 4x its 1,000 steps, as ct-steps lifted code tracing: only Mamba-1 seed 0
+            # of the fixed-memory runs is exact past 100 elements; Mamba-2 first (Triton kernels, no build;
             # ~4.4 s a step on one CPU core, so a GPU's), then the RNNs and Mamba-1 (its kernel needs the build)
             runs += [Run("sorting", a, s, lengths=TASKS["sorting"]["lengths"], plan=name, variant="4k")
                      for a in ["mamba2"] + [a for a in ARCHS if a not in ("mamba2", "transformer")] for s in (0, 1)]
