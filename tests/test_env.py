@@ -89,6 +89,19 @@ def test_wrong_answer_gets_zero_and_token_accuracy():
     assert info["token_accuracy"] == pytest.approx((len(answer) - 1) / len(answer))
 
 
+def test_direct_reversed_reads_the_written_answer_back_reversed():
+    """The paper's "No-CoT, reversed answer": the sum is written least-significant digit first."""
+    env = toolenv.ToolEnv("addition", regime="direct-reversed")
+    _, info = env.reset(seed=3, options={"length": 4})
+    answer = info["problem"].answer
+    assert answer != answer[::-1]
+    for written, wins in [(answer[::-1], True), (answer, False)]:
+        env.reset(seed=3, options={"length": 4})
+        for t in [vocab.ANS, *vocab.encode(written), vocab.EOS]:
+            _, reward, terminated, _, info = env.step(t)
+        assert terminated and reward == float(wins) and info["output"] == written[::-1]
+
+
 def test_step_limit_truncates_and_counts_as_wrong():
     env = toolenv.ToolEnv("addition", max_steps=3)
     env.reset(seed=0)

@@ -134,7 +134,7 @@ def test_careless_policy_rollouts_equal_toolenv(name, regime):
     """Divergence, invalid actions, early [EOS] and truncation take the same paths."""
     task = toolenv.get_task(name)
     problems = _problems(task, 4)
-    p = 0.3 if regime in ("single-turn", "direct") else 0.03
+    p = 0.3 if regime in ("single-turn", "direct", "direct-reversed") else 0.03
     fast = rollout(NoisyOracle(task, problems, regime, p, 1), task, problems, regime, record=True, max_steps=120,
                    sync_every=3)
     assert_same(fast, reference(NoisyOracle(task, problems, regime, p, 1), task, problems, regime, max_steps=120))

@@ -15,7 +15,7 @@ from gymnasium.utils.env_checker import check_env
 from toolenv import vocab
 from toolenv.env import ToolEnv
 from toolenv.problem import Problem
-from toolenv.regimes import REGIMES, regime_trajectory
+from toolenv.regimes import REGIMES, regime_answer, regime_trajectory
 from toolenv.registry import get_task
 from toolenv.task import Task
 from toolenv.trajectory import AGENT_ROLES, Trajectory
@@ -90,7 +90,7 @@ def check_task(task: Task | str, lengths: Iterable[int] = (1, 2, 3), seed: int =
                 assert not task.check(p1, bad), f"{task.name}: check accepts the corrupted answer {bad!r}"
         for regime in REGIMES:
             teacher = regime_trajectory(task, p1, regime)
-            assert teacher.output() == p1.answer, f"{task.name}/{regime}: oracle output != problem.answer"
+            assert regime_answer(regime, teacher.output()) == p1.answer, f"{task.name}/{regime}: oracle output != problem.answer"
             reward, info, rebuilt = replay(task, p1, regime)
             assert reward == 1.0, f"{task.name}/{regime}: oracle replay got reward {reward} ({info})"
             assert rebuilt == teacher, f"{task.name}/{regime}: context rebuilt from the env != teacher trajectory"

@@ -12,7 +12,7 @@ from toolenv import vocab
 from toolenv.errors import ToolEnvError
 from toolenv.imagined_tool import ImaginedTool
 from toolenv.problem import Problem
-from toolenv.regimes import check_regime, regime_tool, regime_trajectory
+from toolenv.regimes import check_regime, regime_answer, regime_tool, regime_trajectory
 from toolenv.registry import get_task
 from toolenv.task import SPLIT_IDS, Task
 from toolenv.tools.base import ToolCommandError
@@ -35,7 +35,8 @@ class ToolEnv(gym.Env):
     ``step(token)`` appends the token; a command runs the tool. Each observation is the tokens
     appended to the context in that step: the action, then any tool output.
 
-    Terminates on [EOS] (reward 1 if ``task.check`` accepts the output, else 0) or on an invalid
+    Terminates on [EOS] (reward 1 if ``task.check`` accepts the output, else 0; ``info["output"]``
+    is the answer given, read back reversed in ``direct-reversed``) or on an invalid
     action: a command the tool cannot run, [PAD]/[BOS], or a second [ANS]; then reward 0 and
     ``info["invalid"]`` says why. In the ``no-tool`` regime nothing executes: the agent writes
     the observations itself, in the slots ``ImaginedTool`` defines, where any token is legal. Truncates (reward 0) at the step limit the task derives from
@@ -155,7 +156,7 @@ class ToolEnv(gym.Env):
         info: dict[str, Any] = {}
         if terminated or truncated:
             self._done = True
-            output = "".join(self._output)
+            output = regime_answer(self.regime, "".join(self._output))
             correct = token == vocab.EOS and invalid is None and bool(self.task.check(self.problem, output))
             reward = float(correct)
             info = {

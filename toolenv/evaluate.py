@@ -39,7 +39,7 @@ from toolenv.registry import get_task
 from toolenv.rollout import EpisodeResult, rollout
 from toolenv.task import Task
 
-_TOOL_OF_REGIME = {"no-tool": "none", "direct": "none", "single-turn": "calculator"}
+_TOOL_OF_REGIME = {"no-tool": "none", "direct": "none", "direct-reversed": "none", "single-turn": "calculator"}
 
 EvalResult = lb.LeaderboardEntry
 """What ``evaluate`` returns: the leaderboard entry (per-length results, summary, settings)."""

@@ -29,7 +29,7 @@ from toolenv.errors import ToolEnvError
 from toolenv.fused_env import FusedEnvStep, fused_env_apply
 from toolenv.policy import TokenPolicy
 from toolenv.problem import Problem
-from toolenv.regimes import check_regime, regime_tool, regime_trajectory
+from toolenv.regimes import check_regime, regime_answer, regime_tool, regime_trajectory
 from toolenv.task import Task
 from toolenv.trajectory import Role, Trajectory
 
@@ -39,7 +39,7 @@ class EpisodeResult:
     """One finished episode. ``correct`` is the env's reward (1.0 exactly when True)."""
 
     problem: Problem
-    output: str
+    output: str  # the answer given: the characters written after [ANS] (read back reversed in direct-reversed)
     correct: bool
     token_accuracy: float
     steps: int  # agent tokens (env steps)
@@ -401,7 +401,7 @@ def rollout(
     role_rows = roles.cpu().tolist() if record else None
     results = []
     for b, p in enumerate(problems):
-        output = _output(mem_rows[b][1 + plen_l[b] : mlen_l[b]])
+        output = regime_answer(regime, _output(mem_rows[b][1 + plen_l[b] : mlen_l[b]]))
         correct = status_l[b] == bt.END_EOS and bool(task.check(p, output))
         results.append(EpisodeResult(
             problem=p, output=output, correct=correct, token_accuracy=token_accuracy(output, p.answer),
