@@ -318,6 +318,18 @@ def test_the_sort_steps_plan_is_each_fixed_memory_sorting_run_at_four_times_the_
         assert run.lengths == [10, 20, 50, 100, 200, 500, 1000]
 
 
+def test_the_ablation_small_plan_is_the_answer_only_regimes_one_size_up_at_eight_times_the_steps():
+    runs = paper_runs.plan(["ablation-small"])
+    assert [r.id for r in runs] == [f"addition-mamba2-small-8k-lr1e-3-{r}-s{s}" for s in (0, 1)
+                                    for r in ("direct", "direct-reversed")]  # each regime's seed 0 first
+    for run in runs:
+        ablation = paper_runs.Run("addition", "mamba2", run.seed, regime=run.regime).train_config("cpu", Path("runs/x"))
+        cfg = run.train_config("cpu", Path("runs/x"))
+        changed = {k: (ablation[k], cfg[k]) for k in cfg if cfg[k] != ablation[k]}
+        assert changed == {"size": ("tiny", "small"), "steps": (1000, 8000), "lr": (3e-3, 1e-3)}
+        assert cfg["regime"] == run.regime and run.lengths == [*range(1, 11), 20]  # every length to twice training
+
+
 def test_the_beyond_plan_scores_the_tables_addition_runs_at_10000_digits_into_entries_of_their_own():
     runs = paper_runs.plan(["beyond"])
     assert {(r.backbone, r.seed) for r in runs} == {(a, s) for a in ("mamba", "mamba2", "lstm", "gru") for s in (0, 1)}
