@@ -8,6 +8,7 @@ import sys
 from rich.console import Console
 
 from toolenv.errors import ToolEnvError
+from toolenv.regimes import REGIMES
 
 console = Console()
 err_console = Console(stderr=True)
@@ -272,7 +273,6 @@ def _cmd_quickstart(args: argparse.Namespace) -> int:
 def _cmd_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from toolenv.regimes import REGIMES
     from toolenv.registry import get_task, gym_id, list_agents, list_tasks
 
     table = Table(title="tasks")
@@ -301,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("play", help="watch one episode, roles in colour, with the verdict")
     p.add_argument("task", help="task name (see `toolenv list`)")
     p.add_argument("--length", type=int, default=None, help="problem length (digits, disks, items...)")
-    p.add_argument("--regime", default="interactive", help="interactive | no-tool | single-turn | direct | direct-reversed")
+    p.add_argument("--regime", default="interactive", help=" | ".join(REGIMES))
     p.add_argument("--seed", type=int, default=0, help="which problem (same seed, same problem)")
     p.add_argument("--max-tokens", type=int, default=4000, help="elide the middle of longer trajectories")
     p.add_argument("--agent", default=None, help="checkpoint folder of a trained agent (default: the oracle)")
@@ -331,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "(teacher forcing with the loss mask). Re-running the same command resumes.")
     p.add_argument("--task", action="append", help="task name; repeat for an equal-weight mixture")
     p.add_argument("--max-length", type=int, default=5, help="train on lengths 1..N (default 5)")
-    p.add_argument("--regime", default=None, help="interactive (default) | no-tool | single-turn | direct | direct-reversed")
+    p.add_argument("--regime", default=None, help=" | ".join(REGIMES) + " (default: interactive)")
     p.add_argument("--backbone", default=None, help="mamba2 (default), mamba, transformer, swa-transformer, lstm, gru, "
                    "or an import path pkg.module:Class")
     p.add_argument("--size", default=None, help="tiny (default) | small | paper (LSTM/GRU also medium)")
